@@ -1,0 +1,35 @@
+"""What every stage needs: its typed params section and logging."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+
+from wsss.config import from_dict
+from wsss.errors import ConfigError, WsssError
+
+T = TypeVar("T")
+PARAMS_FILE = Path("params.yaml")
+
+
+def load_section(name: str, cls: type[T], params_file: Path = PARAMS_FILE) -> T:
+    if not params_file.is_file():
+        raise ConfigError(f"{params_file}: not found (run stages from the repository root)")
+    document = yaml.safe_load(params_file.read_text()) or {}
+    if name not in document:
+        raise ConfigError(f"{params_file}: section {name!r} missing")
+    return from_dict(cls, document[name], where=f"{params_file}:{name}")
+
+
+def main(run) -> None:
+    """Run a stage function with logging; a WsssError becomes a one-line message and exit code 1."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        run()
+    except WsssError as error:
+        logging.getLogger("wsss").error("%s", error)
+        sys.exit(1)

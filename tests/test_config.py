@@ -1,0 +1,31 @@
+import pytest
+
+from wsss.config import PrepareParams, from_dict
+from wsss.errors import ConfigError
+
+
+def test_nested_sections_and_defaults():
+    p = from_dict(PrepareParams, {"source": "demo", "demo": {"seed": 3, "num_train": 10}})
+    assert p.demo.seed == 3 and p.demo.num_train == 10 and p.demo.num_val == 120
+
+
+def test_unknown_key_is_an_error():
+    with pytest.raises(ConfigError, match=r"demo.*unknown keys \['sede'\]"):
+        from_dict(PrepareParams, {"demo": {"sede": 3}})
+
+
+def test_wrong_type_is_an_error():
+    with pytest.raises(ConfigError, match="num_train"):
+        from_dict(PrepareParams, {"demo": {"num_train": "many"}})
+    with pytest.raises(ConfigError, match="seed"):
+        from_dict(PrepareParams, {"demo": {"seed": True}})
+
+
+def test_params_yaml_matches_dataclasses():
+    """Every section of the repository's params.yaml loads strictly."""
+    from pathlib import Path
+
+    import yaml
+
+    document = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
+    from_dict(PrepareParams, document["prepare"])

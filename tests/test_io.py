@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from wsss import io
+from wsss.errors import DataError
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    target = tmp_path / "metrics.json"
+    io.write_json(target, {"miou": 0.5})
+    with pytest.raises(RuntimeError):
+        with io.atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert io.read_json(target) == {"miou": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_cam_shards_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    written = {}
+    with io.CamShardWriter(tmp_path / "cams", num_shards=3) as writer:
+        for k in range(10):
+            classes = np.array([k % 4, 7])
+            maps = rng.random((2, 5, 6)).astype(np.float32)
+            writer.write(f"img{k}", classes, maps)
+            written[f"img{k}"] = (classes, maps)
+    assert len(list((tmp_path / "cams").glob("shard-*.npz"))) <= 3
+    reader = io.CamShardReader(tmp_path / "cams")
+    for image_id, (classes, maps) in written.items():
+        got_classes, got_maps = reader.read(image_id)
+        np.testing.assert_array_equal(got_classes, classes)
+        np.testing.assert_allclose(got_maps, maps, atol=1e-3)
+    with pytest.raises(DataError, match="nope"):
+        reader.read("nope")
+
+
+def test_cam_npy_interop(tmp_path):
+    maps = np.random.default_rng(0).random((2, 4, 4)).astype(np.float32)
+    io.export_cam_npy(tmp_path / "x.npy", np.array([3, 11]), maps)
+    table = np.load(tmp_path / "x.npy", allow_pickle=True).item()
+    assert sorted(table) == [3, 11]
+    classes, back = io.import_cam_npy(tmp_path / "x.npy")
+    np.testing.assert_array_equal(classes, [3, 11])
+    np.testing.assert_array_equal(back, maps)
+
+
+def test_label_png_round_trip_and_palette(tmp_path):
+    label = np.array([[0, 1, 255], [20, 3, 0]], np.uint8)
+    io.write_label_png(tmp_path / "l.png", label)
+    np.testing.assert_array_equal(io.read_label_png(tmp_path / "l.png", 21), label)
+    from PIL import Image
+
+    with Image.open(tmp_path / "l.png") as image:
+        assert image.mode == "P"
+        assert image.getpalette()[3:6] == [128, 0, 0]  # VOC aeroplane colour
+
+
+def test_sharded_label_paths(tmp_path):
+    path = io.label_map_path(tmp_path, "2007_000032")
+    io.write_label_png(path, np.zeros((2, 2), np.uint8))
+    assert io.find_label_map(tmp_path, "2007_000032") == path
+    with pytest.raises(DataError, match="missing_id"):
+        io.find_label_map(tmp_path, "missing_id")

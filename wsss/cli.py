@@ -1,0 +1,186 @@
+"""The ``wsss`` command line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from wsss.errors import WsssError
+
+app = typer.Typer(help="Weakly supervised semantic segmentation from image-level labels.", no_args_is_help=True)
+data_app = typer.Typer(help="Build dataset indexes (demo, VOC 2012, custom folders).", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate label maps or localisation maps against ground truth.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(eval_app, name="eval")
+
+
+def _fail(error: Exception) -> None:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.callback()
+def _setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@data_app.command("demo")
+def data_demo(
+    out: Path = typer.Argument(..., help="Index folder to write (the demo images go in OUT/demo)."),
+    seed: int = typer.Option(0, help="Random seed; the same seed gives byte-identical files."),
+    num_train: int = typer.Option(320, help="Training images."),
+    num_val: int = typer.Option(120, help="Validation images."),
+) -> None:
+    """Generate the embedded synthetic demo dataset in VOC layout and index it."""
+    from wsss.config import PrepareParams
+    from wsss.data.demo import DemoConfig
+    from wsss.data.prepare import prepare_dataset
+
+    try:
+        sizes = prepare_dataset(PrepareParams(demo=DemoConfig(seed=seed, num_train=num_train, num_val=num_val)), out)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"demo written to {out}: {sizes}")
+
+
+@data_app.command("voc")
+def data_voc(
+    root: Path = typer.Argument(..., help="VOCdevkit/VOC2012 folder."),
+    out: Path = typer.Argument(..., help="Index folder to write."),
+    sbd_lists: Optional[Path] = typer.Option(None, help="Folder with SBD train.txt and val.txt."),
+    labels_from: str = typer.Option("auto", help="auto | xml | masks"),
+    empty_labels: str = typer.Option("drop", help="drop | error | keep"),
+) -> None:
+    """Index PASCAL VOC 2012 (+ SBD): train / val / train_aug lists and image-level labels."""
+    from wsss.data.voc import index_voc
+
+    try:
+        sizes = index_voc(root, out, sbd_dir=sbd_lists, labels_from=labels_from, empty_labels=empty_labels)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"VOC index written to {out}: {sizes}")
+
+
+@data_app.command("folder")
+def data_folder(
+    images: Path = typer.Argument(..., help="Folder of images."),
+    labels_csv: Path = typer.Argument(..., help="CSV with columns image,labels[,split]."),
+    classes: Path = typer.Argument(..., help="Foreground class names, one per line."),
+    out: Path = typer.Argument(..., help="Index folder to write."),
+    masks: Optional[Path] = typer.Option(None, help="Ground-truth label PNGs (for evaluation)."),
+    saliency: Optional[Path] = typer.Option(None, help="Saliency PNGs."),
+    empty_labels: str = typer.Option("drop", help="drop | error | keep"),
+) -> None:
+    """Index a custom dataset: images + CSV of labels + class names."""
+    from wsss.data.folder import index_folder
+
+    try:
+        sizes = index_folder(images, labels_csv, classes, out, masks, saliency, empty_labels)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"index written to {out}: {sizes}")
+
+
+@data_app.command("info")
+def data_info(index: Path = typer.Argument(..., help="Dataset index folder.")) -> None:
+    """Summarise a dataset index: classes, splits, label frequencies."""
+    from wsss.data.dataset import Dataset
+
+    try:
+        dataset = Dataset(index)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"{dataset.spec.name}: {dataset.num_classes} classes ({', '.join(dataset.class_names)})")
+    for split in dataset.splits():
+        ids = dataset.ids(split)
+        counts = sum(dataset.labels(i) for i in ids)
+        freq = ", ".join(f"{n}={int(c)}" for n, c in zip(dataset.class_names[1:], counts))
+        typer.echo(f"  {split}: {len(ids)} images; {freq}")
+
+
+@eval_app.command("labels")
+def eval_labels(
+    index: Path = typer.Argument(..., help="Dataset index folder."),
+    split: str = typer.Argument(..., help="Split to evaluate, e.g. train or val."),
+    predictions: Path = typer.Argument(..., help="Folder of label PNGs (sharded or flat)."),
+    out: Optional[Path] = typer.Option(None, help="Write the metrics JSON here."),
+    workers: int = typer.Option(0, help="Processes (0 = all cores)."),
+) -> None:
+    """mIoU, pixel accuracy, mFP/mFN and per-class IoU of label PNGs."""
+    from wsss import io, metrics
+    from wsss.data.dataset import Dataset
+    from wsss.evaluate import evaluate_label_maps
+
+    try:
+        names = Dataset(index).class_names
+        result = metrics.scores(evaluate_label_maps(index, split, predictions, workers), names)
+    except WsssError as error:
+        _fail(error)
+    _print_scores(result)
+    if out:
+        io.write_json(out, result)
+
+
+@eval_app.command("cams")
+def eval_cams(
+    index: Path = typer.Argument(..., help="Dataset index folder."),
+    split: str = typer.Argument(..., help="Split to evaluate."),
+    cams: Path = typer.Argument(..., help="Localisation-map folder (wsss shard format)."),
+    out: Optional[Path] = typer.Option(None, help="Write best-threshold metrics JSON here."),
+    curve: Optional[Path] = typer.Option(None, help="Write the mIoU-vs-threshold CSV here."),
+    workers: int = typer.Option(0, help="Processes (0 = all cores)."),
+) -> None:
+    """Sweep the background score 0.00–0.59 (SEAM's curve) and report the best threshold."""
+    from wsss import io, metrics
+    from wsss.data.dataset import Dataset
+    from wsss.evaluate import evaluate_cams, threshold_curve
+
+    try:
+        names = Dataset(index).class_names
+        confusions = evaluate_cams(index, split, cams, metrics.SEAM_THRESHOLDS, workers)
+    except WsssError as error:
+        _fail(error)
+    rows, (best_t, best) = threshold_curve(confusions, metrics.SEAM_THRESHOLDS, names)
+    typer.echo(f"best background threshold {best_t:.2f}")
+    _print_scores(best)
+    if out:
+        io.write_json(out, {"best_threshold": best_t, **best})
+    if curve:
+        import pandas as pd
+
+        io.write_csv(curve, pd.DataFrame(rows))
+
+
+@app.command("plots")
+def plots(
+    out: Path = typer.Option(Path("dvc_plots/offline"), help="Folder for the rendered plots."),
+    fmt: str = typer.Option("png", "--format", help="png | svg | html (self-contained)"),
+    revisions: Optional[List[str]] = typer.Option(None, "--rev", help="Compare revisions (dvc plots diff)."),
+) -> None:
+    """Render `dvc plots` offline (no CDN): PNG, SVG or a self-contained HTML per plot."""
+    from wsss.plots import dvc_plot_specs, render
+
+    try:
+        written = render(dvc_plot_specs(revisions), out, fmt)
+    except WsssError as error:
+        _fail(error)
+    for path in written:
+        typer.echo(str(path))
+
+
+def _print_scores(result: dict) -> None:
+    def fmt(value):
+        return "  n/a" if value is None else f"{100 * value:5.2f}"
+
+    typer.echo(f"mIoU {fmt(result['miou'])}  pixel acc {fmt(result['pixel_acc'])}  "
+               f"mFP {fmt(result['mfp'])}  mFN {fmt(result['mfn'])}")
+    for key, value in result.items():
+        if key.startswith("iou_"):
+            typer.echo(f"  {key[4:]:>14s} {fmt(value)}")
+
+
+if __name__ == "__main__":
+    app()

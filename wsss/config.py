@@ -1,0 +1,109 @@
+"""Typed parameter sections: dataclasses built strictly from plain dicts (unknown keys are errors).
+
+The stages load ``params.yaml`` sections through :func:`from_dict`; the CLI builds the same dataclasses
+from its options, so defaults live only here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+
+from wsss.data.demo import DemoConfig
+from wsss.errors import ConfigError
+
+T = typing.TypeVar("T")
+
+
+def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
+    """Build dataclass ``cls`` from ``data``; reject unknown keys and values of the wrong type."""
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {unknown}; allowed: {sorted(names)}")
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            values[f.name] = _coerce(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{where}: missing key {f.name!r}")
+    return cls(**values)
+
+
+def _coerce(hint, value, where: str):
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where}: {value!r} does not match {hint}")
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item,) = typing.get_args(hint)[:1] or (typing.Any,)
+        items = [_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if origin is list else tuple(items)
+    if origin is dict or hint is typing.Any:
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true/false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported type {hint}")
+
+
+def to_dict(obj) -> dict:
+    return dataclasses.asdict(obj)
+
+
+@dataclass(frozen=True)
+class VocSource:
+    root: str = ""
+    sbd_lists: str = ""
+    labels_from: str = "auto"
+    saliency_dir: str = ""
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    images: str = ""
+    labels_csv: str = ""
+    classes: str = ""
+    masks: str = ""
+    saliency: str = ""
+
+
+@dataclass(frozen=True)
+class PrepareParams:
+    source: str = "demo"
+    empty_labels: str = "drop"
+    demo: DemoConfig = field(default_factory=DemoConfig)
+    voc: VocSource = field(default_factory=VocSource)
+    folder: FolderSource = field(default_factory=FolderSource)

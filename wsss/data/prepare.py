@@ -1,0 +1,63 @@
+"""Turn a data source (demo, VOC, custom folder) into a dataset index folder."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from wsss.config import PrepareParams
+from wsss.data.demo import DEMO_CLASSES, generate_demo
+from wsss.data.folder import index_folder
+from wsss.data.voc import index_voc
+from wsss.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def prepare_dataset(params: PrepareParams, out_dir: str | Path) -> dict[str, int]:
+    """Write the index (and, for the demo, the images) into a fresh ``out_dir``; returns split sizes.
+
+    Everything is built in a sibling temporary folder and swapped in at the end, so a failure leaves
+    the previous output untouched.
+    """
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        sizes = _build(params, tmp)
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if out_dir.exists():
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        return sizes
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _build(params: PrepareParams, out_dir: Path) -> dict[str, int]:
+    if params.source == "demo":
+        generate_demo(out_dir / "demo", params.demo)
+        return index_voc(
+            out_dir / "demo", out_dir, labels_from="masks", empty_labels=params.empty_labels,
+            class_names=list(DEMO_CLASSES), saliency_dir=out_dir / "demo" / "Saliency", relative_to=out_dir,
+        )
+    if params.source == "voc":
+        if not params.voc.root:
+            raise ConfigError("prepare.voc.root is empty: set it to your VOCdevkit/VOC2012 folder")
+        return index_voc(
+            params.voc.root, out_dir, sbd_dir=params.voc.sbd_lists or None, labels_from=params.voc.labels_from,
+            empty_labels=params.empty_labels, saliency_dir=params.voc.saliency_dir or None,
+        )
+    if params.source == "folder":
+        f = params.folder
+        if not (f.images and f.labels_csv and f.classes):
+            raise ConfigError("prepare.folder needs images, labels_csv and classes")
+        return index_folder(
+            f.images, f.labels_csv, f.classes, out_dir, mask_dir=f.masks or None,
+            saliency_dir=f.saliency or None, empty_labels=params.empty_labels,
+        )
+    raise ConfigError(f"prepare.source {params.source!r} is not one of demo, voc, folder")

@@ -1,0 +1,17 @@
+"""Exceptions with messages that name the offending file and what is wrong with it."""
+
+
+class WsssError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class DataError(WsssError):
+    """A dataset file or folder is missing, unreadable or inconsistent."""
+
+
+class ConfigError(WsssError):
+    """A params section has unknown keys, missing keys or values of the wrong type."""
+
+
+class CheckpointError(WsssError):
+    """A checkpoint does not exist, is not a wsss checkpoint, or does not fit the model."""

@@ -1,0 +1,262 @@
+"""Every artifact format of the project, written atomically (temporary file, then rename).
+
+Formats: RGB images, palette label PNGs (255 = ignore), grey-scale maps (saliency), localisation-map
+shards (float16 maps of the present classes), metrics JSON, plot CSV, checkpoints with metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from wsss.data.palette import IGNORE_INDEX, voc_palette
+from wsss.errors import DataError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------- images
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """An RGB image as H×W×3 uint8; a missing or undecodable file raises DataError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: image file not found")
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise DataError(f"{path}: cannot decode image ({error})") from error
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 95) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def write_jpeg(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> None:
+    write_bytes(path, encode_jpeg(image, quality))
+
+
+def read_label_png(path: str | os.PathLike, num_classes: int | None = None) -> np.ndarray:
+    """A label map as H×W uint8 (palette indices). Values outside {0..C−1, 255} raise DataError."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: label PNG not found")
+    try:
+        with Image.open(path) as image:
+            if image.mode not in ("P", "L"):
+                raise DataError(f"{path}: label PNG must be palette or grey-scale, found mode {image.mode}")
+            label = np.asarray(image)
+    except (UnidentifiedImageError, OSError) as error:
+        raise DataError(f"{path}: cannot decode label PNG ({error})") from error
+    if num_classes is not None:
+        check_label_values(label, num_classes, path)
+    return label
+
+
+def check_label_values(label: np.ndarray, num_classes: int, source: object) -> None:
+    values = np.unique(label)
+    bad = values[(values >= num_classes) & (values != IGNORE_INDEX)]
+    if bad.size:
+        raise DataError(
+            f"{source}: label values {bad.tolist()} are outside 0..{num_classes - 1} and 255 (ignore)"
+        )
+
+
+def encode_label_png(label: np.ndarray) -> bytes:
+    if label.dtype != np.uint8 or label.ndim != 2:
+        raise ValueError(f"label maps are 2-D uint8, got {label.dtype} {label.shape}")
+    image = Image.fromarray(label, mode="P")
+    image.putpalette(voc_palette().reshape(-1).tolist())
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def write_label_png(path: str | os.PathLike, label: np.ndarray) -> None:
+    write_bytes(path, encode_label_png(label))
+
+
+def read_grey_png(path: str | os.PathLike) -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: map PNG not found")
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("L"))
+    except (UnidentifiedImageError, OSError) as error:
+        raise DataError(f"{path}: cannot decode PNG ({error})") from error
+
+
+def write_grey_png(path: str | os.PathLike, grey: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(grey.astype(np.uint8), mode="L").save(buffer, format="PNG")
+    write_bytes(path, buffer.getvalue())
+
+
+# ------------------------------------------------------------------------------------ sharded outputs
+
+
+def shard_of(image_id: str, num_shards: int) -> int:
+    """A stable shard number for an image id (crc32, so it never depends on list order or Python hashing)."""
+    return zlib.crc32(image_id.encode("utf-8")) % num_shards
+
+
+def label_map_path(root: str | os.PathLike, image_id: str, num_shards: int = 64) -> Path:
+    """Label maps live in ``root/<shard>/<id>.png`` so no folder holds more than a few hundred files."""
+    return Path(root) / f"{shard_of(image_id, num_shards):03d}" / f"{image_id}.png"
+
+
+def find_label_map(root: str | os.PathLike, image_id: str) -> Path:
+    """Locate a label map in a sharded folder or, for interop, a flat one."""
+    root = Path(root)
+    for num_shards in (64,):
+        candidate = label_map_path(root, image_id, num_shards)
+        if candidate.is_file():
+            return candidate
+    flat = root / f"{image_id}.png"
+    if flat.is_file():
+        return flat
+    raise DataError(f"{root}: no label map for image {image_id!r} (looked in shard folders and flat)")
+
+
+class CamShardWriter:
+    """Writes localisation maps into ``root/shard-XXXX.npz`` files, each holding many images.
+
+    An image is stored as ``<id>/classes`` (int16 fg class indices, 0-based) and ``<id>/maps`` (float16,
+    K×H×W in [0, 1]). Images are buffered per shard and a shard is written atomically when closed, so a
+    crash never leaves a half shard. Ranks of a multi-process run own disjoint shards
+    (``shard % world_size == rank``).
+    """
+
+    def __init__(self, root: str | os.PathLike, num_shards: int) -> None:
+        self.root = Path(root)
+        self.num_shards = num_shards
+        self._buffers: dict[int, dict[str, np.ndarray]] = {}
+
+    def __enter__(self) -> "CamShardWriter":
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_text(self.root / "index.json", json.dumps({"format": "wsss-cams-v1", "num_shards": self.num_shards}))
+        return self
+
+    def write(self, image_id: str, classes: np.ndarray, maps: np.ndarray) -> None:
+        classes = np.asarray(classes, dtype=np.int16).reshape(-1)
+        maps = np.asarray(maps)
+        if maps.ndim != 3 or maps.shape[0] != classes.size:
+            raise ValueError(f"{image_id}: maps {maps.shape} do not match {classes.size} classes")
+        buffer = self._buffers.setdefault(shard_of(image_id, self.num_shards), {})
+        buffer[f"{image_id}/classes"] = classes
+        buffer[f"{image_id}/maps"] = np.clip(maps, 0.0, 1.0).astype(np.float16)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            return
+        for shard, arrays in sorted(self._buffers.items()):
+            with atomic_path(self.root / f"shard-{shard:04d}.npz") as tmp:
+                with open(tmp, "wb") as handle:
+                    np.savez(handle, **arrays)
+
+
+class CamShardReader:
+    """Random access to a folder written by CamShardWriter."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        index = self.root / "index.json"
+        if not index.is_file():
+            raise DataError(f"{self.root}: not a localisation-map folder (index.json missing)")
+        meta = json.loads(index.read_text())
+        self.num_shards = int(meta["num_shards"])
+        self._open: dict[int, Mapping[str, np.ndarray]] = {}
+
+    def _shard(self, image_id: str) -> Mapping[str, np.ndarray]:
+        shard = shard_of(image_id, self.num_shards)
+        if shard not in self._open:
+            path = self.root / f"shard-{shard:04d}.npz"
+            if not path.is_file():
+                raise DataError(f"{path}: shard missing (needed for image {image_id!r})")
+            self._open[shard] = np.load(path)
+        return self._open[shard]
+
+    def read(self, image_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(classes, maps): 0-based fg class indices and K×H×W float32 maps."""
+        shard = self._shard(image_id)
+        key = f"{image_id}/classes"
+        if key not in shard.files:
+            raise DataError(f"{self.root}: no localisation maps for image {image_id!r}")
+        return shard[key].astype(np.int64), shard[f"{image_id}/maps"].astype(np.float32)
+
+
+def export_cam_npy(path: str | os.PathLike, classes: np.ndarray, maps: np.ndarray) -> None:
+    """The original SEAM/psa format: a pickled dict {0-based class: float32 H×W map}."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, {int(c): m.astype(np.float32) for c, m in zip(classes, maps)})
+
+
+def import_cam_npy(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    path = Path(path)
+    try:
+        table = np.load(path, allow_pickle=True).item()
+    except (OSError, ValueError, AttributeError) as error:
+        raise DataError(f"{path}: not a CAM .npy dict ({error})") from error
+    classes = np.array(sorted(table), dtype=np.int64)
+    if classes.size == 0:
+        raise DataError(f"{path}: CAM dict is empty")
+    return classes, np.stack([np.asarray(table[c], dtype=np.float32) for c in classes])
+
+
+# ------------------------------------------------------------------------------------- metrics, plots
+
+
+def write_json(path: str | os.PathLike, data: object) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> object:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}: invalid JSON ({error})") from error
+
+
+def write_csv(path: str | os.PathLike, frame) -> None:
+    """Write a pandas DataFrame as CSV atomically (no index column)."""
+    write_text(path, frame.to_csv(index=False, lineterminator="\n"))

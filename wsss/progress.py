@@ -1,0 +1,52 @@
+"""One progress helper (images/s and ETA) and one process-parallel map for the whole project."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", unit: str = "img") -> Iterator[T]:
+    """A tqdm bar on stderr; in logs (not a terminal) it updates every 10 s instead of continuously."""
+    interactive = sys.stderr.isatty()
+    disabled = os.environ.get("WSSS_NO_PROGRESS") == "1"
+    return iter(
+        tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=0.5 if interactive else 10.0,
+             dynamic_ncols=True, disable=disabled, file=sys.stderr)
+    )
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def parallel_map(
+    fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk"
+) -> list[R]:
+    """Apply ``fn`` to every item in worker processes (``workers`` 0 = all cores), in order, with progress.
+
+    ``fn`` must be picklable (a module-level function or a functools.partial of one). With one worker
+    or one item everything runs in this process, which keeps tracebacks simple in tests.
+    """
+    workers = workers or default_workers()
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in progress(items, len(items), desc, unit)]
+    context = multiprocessing.get_context("spawn" if _threads_started() else "fork")
+    with context.Pool(min(workers, len(items))) as pool:
+        return list(progress(pool.imap(fn, items), len(items), desc, unit))
+
+
+def _threads_started() -> bool:
+    # Forking after torch has started its thread pools can deadlock; spawn is the safe choice then.
+    return "torch" in sys.modules
