@@ -16,13 +16,24 @@ T = TypeVar("T")
 PARAMS_FILE = Path("params.yaml")
 
 
-def load_section(name: str, cls: type[T], params_file: Path = PARAMS_FILE) -> T:
+def load_raw_section(name: str, params_file: Path = PARAMS_FILE) -> dict:
     if not params_file.is_file():
         raise ConfigError(f"{params_file}: not found (run stages from the repository root)")
     document = yaml.safe_load(params_file.read_text()) or {}
     if name not in document:
         raise ConfigError(f"{params_file}: section {name!r} missing")
-    return from_dict(cls, document[name], where=f"{params_file}:{name}")
+    return document[name]
+
+
+def load_section(name: str, cls: type[T], params_file: Path = PARAMS_FILE, key: str | None = None) -> T:
+    """The typed params section ``name`` (or its entry ``key`` for per-method sections)."""
+    section = load_raw_section(name, params_file)
+    where = f"{params_file}:{name}"
+    if key is not None:
+        if not isinstance(section, dict) or key not in section:
+            raise ConfigError(f"{where} has no entry {key!r}")
+        section, where = section[key], f"{where}.{key}"
+    return from_dict(cls, section, where=where)
 
 
 def main(run) -> None:

@@ -12,7 +12,9 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("command", [[], ["data"], ["eval"], ["data", "demo"], ["data", "voc"], ["data", "folder"],
-                                     ["data", "info"], ["eval", "labels"], ["eval", "cams"], ["plots"]])
+                                     ["data", "info"], ["eval", "labels"], ["eval", "cams"], ["plots"],
+                                     ["interop"], ["interop", "seam-checkpoint"], ["interop", "mxnet-resnet38"],
+                                     ["interop", "export-cams"], ["interop", "import-cams"]])
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -55,3 +57,26 @@ def test_clear_error_for_missing_index(tmp_path):
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "wsss.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "eval" in out.stdout
+
+
+def test_cam_npy_round_trip_through_cli(tmp_path):
+    from wsss.data.demo import DemoConfig
+
+    index = tmp_path / "demo"
+    runner.invoke(app, ["data", "demo", str(index), "--num-train", "3", "--num-val", "1"])
+    from wsss.data.dataset import Dataset
+
+    dataset = Dataset(index)
+    with io.CamShardWriter(tmp_path / "cams", 1) as cams:
+        for image_id in dataset.ids("train"):
+            h, w = dataset.read_mask(image_id).shape
+            classes = np.flatnonzero(dataset.labels(image_id))
+            cams.write(image_id, classes, np.random.default_rng(0).random((len(classes), h, w)))
+    result = runner.invoke(app, ["interop", "export-cams", str(tmp_path / "cams"), str(tmp_path / "npy"),
+                                 "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["interop", "import-cams", str(tmp_path / "npy"), str(tmp_path / "back")])
+    assert result.exit_code == 0, result.output
+    a, b = io.CamShardReader(tmp_path / "cams"), io.CamShardReader(tmp_path / "back")
+    for image_id in dataset.ids("train"):
+        np.testing.assert_array_equal(a.read(image_id)[1], b.read(image_id)[1])

@@ -15,6 +15,8 @@ data_app = typer.Typer(help="Build dataset indexes (demo, VOC 2012, custom folde
 eval_app = typer.Typer(help="Evaluate label maps or localisation maps against ground truth.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
+interop_app = typer.Typer(help="Import and export the original SEAM/psa formats.", no_args_is_help=True)
+app.add_typer(interop_app, name="interop")
 
 
 def _fail(error: Exception) -> None:
@@ -169,6 +171,83 @@ def plots(
         _fail(error)
     for path in written:
         typer.echo(str(path))
+
+
+@interop_app.command("seam-checkpoint")
+def interop_seam_checkpoint(
+    source: Path = typer.Argument(..., help="State dict saved by the original SEAM code (resnet38_SEAM.pth)."),
+    out: Path = typer.Argument(..., help="wsss classifier checkpoint to write."),
+    index: Path = typer.Option(Path("data/prepared"), help="Dataset index giving the class names."),
+) -> None:
+    """Convert an original SEAM checkpoint into a wsss classifier (usable by infer_cam)."""
+    from wsss.data.dataset import Dataset
+    from wsss.models.classifier import import_original_seam_checkpoint
+
+    try:
+        spec = import_original_seam_checkpoint(source, out, Dataset(index).class_names)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"wrote {out} ({spec.method}/{spec.backbone}, {spec.num_foreground} classes)")
+
+
+@interop_app.command("mxnet-resnet38")
+def interop_mxnet_resnet38(
+    source: Path = typer.Argument(..., help="ilsvrc-cls_rna-a1_cls1000_ep-0001.params (read without MXNet)."),
+    out: Path = typer.Argument(..., help=".pth in the original ResNet-38 key layout."),
+) -> None:
+    """Convert the ImageNet ResNet-38 MXNet weights once into a .pth."""
+    import torch
+
+    from wsss import io
+    from wsss.models.weights import resnet38_state_from_mxnet
+
+    try:
+        state = resnet38_state_from_mxnet(source)
+    except WsssError as error:
+        _fail(error)
+    with io.atomic_path(out) as tmp:
+        torch.save(state, tmp)
+    typer.echo(f"wrote {out} ({len(state)} tensors)")
+
+
+@interop_app.command("export-cams")
+def interop_export_cams(
+    cams: Path = typer.Argument(..., help="wsss localisation-map folder."),
+    out: Path = typer.Argument(..., help="Folder for one original-format .npy dict per image."),
+    index: Path = typer.Option(Path("data/prepared"), help="Dataset index."),
+    split: str = typer.Option("train", help="Split whose images to export."),
+) -> None:
+    """Write SEAM/psa-style {class: map} .npy files (for tools built on the original code)."""
+    from wsss import io
+    from wsss.data.dataset import Dataset
+
+    try:
+        reader = io.CamShardReader(cams)
+        for image_id in Dataset(index).ids(split):
+            io.export_cam_npy(out / f"{image_id}.npy", *reader.read(image_id))
+    except WsssError as error:
+        _fail(error)
+
+
+@interop_app.command("import-cams")
+def interop_import_cams(
+    source: Path = typer.Argument(..., help="Folder of original-format .npy CAM dicts."),
+    out: Path = typer.Argument(..., help="wsss localisation-map folder to write."),
+) -> None:
+    """Read SEAM/psa .npy CAM dicts into the sharded wsss format (evaluate them with eval cams)."""
+    from wsss import io
+    from wsss.cams.infer import shard_count
+
+    files = sorted(source.glob("*.npy"))
+    if not files:
+        _fail(WsssError(f"{source}: no .npy files"))
+    try:
+        with io.CamShardWriter(out, shard_count(len(files))) as writer:
+            for path in files:
+                writer.write(path.stem, *io.import_cam_npy(path))
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"imported {len(files)} images into {out}")
 
 
 def _print_scores(result: dict) -> None:

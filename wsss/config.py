@@ -107,3 +107,43 @@ class PrepareParams:
     demo: DemoConfig = field(default_factory=DemoConfig)
     voc: VocSource = field(default_factory=VocSource)
     folder: FolderSource = field(default_factory=FolderSource)
+
+
+from wsss.train.engine import EngineConfig  # noqa: E402  (after the data sections it does not need)
+
+
+@dataclass(frozen=True)
+class SeamLossParams:
+    scale: float = 0.3          # the equivariant transform: downscale by this factor
+    ohem_ratio: float = 0.2     # ECR keeps the top 20 % of C·h·w errors per image
+
+
+@dataclass(frozen=True)
+class TrainClsParams:
+    method: str = "seam"                    # seam | cam
+    backbone: str = "efficientnet_lite0"    # any registered backbone
+    weights: str = "packaged"               # pretrained backbone file ("packaged" = the embedded Lite0)
+    output_stride: int = 16
+    split: str = "train"
+    resize_long: list[int] = field(default_factory=lambda: [160, 256])
+    crop: int = 160
+    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
+    seam: SeamLossParams = field(default_factory=SeamLossParams)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+
+@dataclass(frozen=True)
+class InferCamParams:
+    split: str = "train"
+    scales: list[float] = field(default_factory=lambda: [0.5, 1.0, 1.5, 2.0])
+    flip: bool = True
+    normalisation: str = "auto"     # auto (seam: minmax, cam: max) | minmax | max
+    maps: str = "native"            # native (CAM / SEAM PCM) | gradcam | gradcampp
+    device: str = "auto"
+    precision: str = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
+
+
+@dataclass(frozen=True)
+class EvalCamParams:
+    split: str = "train"
+    workers: int = 0

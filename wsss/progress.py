@@ -13,12 +13,17 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", unit: str = "img") -> Iterator[T]:
-    """A tqdm bar on stderr; in logs (not a terminal) it updates every 10 s instead of continuously."""
+def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", unit: str = "img",
+             unit_scale: float = 1) -> Iterator[T]:
+    """A tqdm bar on stderr (rate and ETA); in logs (not a terminal) it updates every 10 s.
+
+    ``unit_scale`` counts each item as that many units (e.g. a training step as ``batch`` images).
+    """
     interactive = sys.stderr.isatty()
     disabled = os.environ.get("WSSS_NO_PROGRESS") == "1"
     return iter(
-        tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=0.5 if interactive else 10.0,
+        tqdm(iterable, total=total, desc=desc, unit=unit, unit_scale=unit_scale,
+             mininterval=0.5 if interactive else 10.0,
              dynamic_ncols=True, disable=disabled, file=sys.stderr)
     )
 

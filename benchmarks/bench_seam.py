@@ -1,0 +1,94 @@
+"""SEAM throughput: training steps (siamese, batch 8, 448², real augmentation pipeline and loader)
+and 4-scale × flip CAM inference on 500×375 images.
+
+    python benchmarks/bench_seam.py                       # paper setting (ResNet-38) on CUDA if present
+    python benchmarks/bench_seam.py --device cpu --backbone efficientnet_lite0 --size 160 --steps 5
+
+Weights are random (throughput does not depend on them). Prints img/s for both phases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from wsss.cams.multiscale import multiscale_cams
+from wsss.config import TrainClsParams
+from wsss.data.transforms import classification_augment
+from wsss.losses.seam import seam_losses
+from wsss.models.classifier import ClassifierSpec, build_classifier
+from wsss.train.engine import EngineConfig, Trainer, resolve_device
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--backbone", default="resnet38")
+    parser.add_argument("--output-stride", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--size", type=int, default=448)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--infer-images", type=int, default=20)
+    parser.add_argument("--scales", default="0.5,1.0,1.5,2.0")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    torch.backends.cudnn.benchmark = True
+    spec = ClassifierSpec("seam", args.backbone, 20, args.output_stride)
+    model = build_classifier(spec, weights=None)
+    params = TrainClsParams(crop=args.size, resize_long=[args.size, int(args.size * 1.7)])
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (375, 500, 3), dtype=np.uint8) for _ in range(16)]
+
+    def make_item(index: int, item_rng: np.random.Generator) -> dict:
+        x = classification_augment(images[index % len(images)], item_rng, resize_range=tuple(params.resize_long),
+                                   crop=args.size, jitter=(0.3, 0.3, 0.3, 0.1), mean=model.backbone.mean,
+                                   std=model.backbone.std)
+        label = torch.zeros(20)
+        label[index % 20] = 1
+        return {"image": x, "label": label, "id": str(index)}
+
+    total = (args.steps + args.warmup) * args.batch
+    config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
+                          precision=args.precision, compile=args.compile, checkpoint_every=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(model, lambda m, b: seam_losses(m, b["image"], b["label"]), make_item, total, config, tmp)
+        trainer.fit(resume=False, stop_after=args.warmup)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        trainer.fit(resume=False, stop_after=args.warmup + args.steps)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        train_s = time.perf_counter() - start
+    print(f"device: {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}; "
+          f"backbone {args.backbone}, batch {args.batch}, crop {args.size}, precision {args.precision}, "
+          f"compile {args.compile}")
+    print(f"SEAM training: {args.steps * args.batch / train_s:.1f} img/s (incl. data loading)")
+
+    model.eval()
+    scales = tuple(float(s) for s in args.scales.split(","))
+    dtype = torch.bfloat16 if device.type == "cuda" and args.precision != "fp32" else None
+    labels = np.zeros(20)
+    labels[[3, 14]] = 1
+    multiscale_cams(model, images[0], labels, scales, True, "minmax", device, dtype)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for k in range(args.infer_images):
+        multiscale_cams(model, images[k % len(images)], labels, scales, True, "minmax", device, dtype)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    infer_s = time.perf_counter() - start
+    print(f"CAM inference ({len(scales)} scales x flip, 500x375): {args.infer_images / infer_s:.2f} img/s")
+
+
+if __name__ == "__main__":
+    main()

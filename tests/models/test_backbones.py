@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import VOC_SAMPLE
+from wsss.errors import CheckpointError, ConfigError
+from wsss.models.backbones import build_backbone
+from wsss.models.backbones.efficientnet import convert_lite0_state_dict, lite0_classifier, packaged_lite0_path
+from wsss.models.registry import BACKBONES
+
+
+def test_registry_lists_backbones_and_rejects_unknown():
+    assert {"efficientnet_lite0", "resnet38", "resnet50", "resnet101"} <= set(BACKBONES.names())
+    with pytest.raises(ConfigError, match="unknown backbone 'vgg99'"):
+        BACKBONES.get("vgg99")
+
+
+@pytest.mark.parametrize("output_stride", [8, 16])
+def test_lite0_taps_share_the_output_stride(output_stride):
+    backbone = build_backbone("efficientnet_lite0", weights=None, output_stride=output_stride).eval()
+    taps = backbone(torch.randn(1, 3, 96, 128))
+    assert [t.shape[1] for t in taps] == list(backbone.channels)
+    assert all(t.shape[2:] == (96 // output_stride, 128 // output_stride) for t in taps)
+
+
+def test_lite0_packaged_weights_map_completely():
+    import timm
+
+    source = torch.load(packaged_lite0_path(), map_location="cpu")
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    converted = convert_lite0_state_dict(source, model)
+    assert set(converted) == set(model.state_dict())
+    for key, value in converted.items():
+        assert value.shape == model.state_dict()[key].shape, key
+    backbone = build_backbone("efficientnet_lite0", weights="packaged")
+    assert torch.equal(backbone.body.conv_stem.weight, source["_conv_stem.weight"])
+
+
+def _first_image_with_only(label: int):
+    from wsss import io
+
+    for line in (VOC_SAMPLE / "ImageSets/Segmentation/train.txt").read_text().split():
+        mask = io.read_label_png(VOC_SAMPLE / "SegmentationClass" / f"{line}.png")
+        if set(np.unique(mask)) - {0, 255} == {label}:
+            return VOC_SAMPLE / "JPEGImages" / f"{line}.jpg"
+    pytest.skip("no such image in the sample")
+
+
+@pytest.mark.voc_sample
+@pytest.mark.skipif(not VOC_SAMPLE.is_dir(), reason="voc-sample not present")
+def test_lite0_classifies_a_real_cat_photo():
+    path = _first_image_with_only(8)  # VOC class 8 = cat
+    image = np.asarray(Image.open(path).convert("RGB").resize((224, 224), Image.BICUBIC), dtype=np.float32)
+    x = (torch.from_numpy(image).permute(2, 0, 1)[None] - 127.0) / 128.0
+    with torch.no_grad():
+        top5 = lite0_classifier().eval()(x).topk(5).indices[0].tolist()
+    # ImageNet 281..285: tabby, tiger cat, Persian, Siamese, Egyptian cat
+    assert any(281 <= k <= 285 for k in top5), top5
+
+
+def test_resnet38_freezes_conv1a_b2_and_bn():
+    backbone = build_backbone("resnet38")
+    frozen = {n for n, p in backbone.named_parameters() if not p.requires_grad}
+    assert "conv1a.weight" in frozen and "b2_2.conv_branch2b1.weight" in frozen
+    assert "b3.conv_branch2a.weight" not in frozen
+    assert all("bn" in n for n in frozen if not n.startswith(("conv1a", "b2.", "b2_1", "b2_2")))
+    taps = backbone.eval()(torch.randn(1, 3, 64, 64))
+    assert [t.shape[1] for t in taps] == [512, 1024, 4096] and taps[0].shape[-1] == 8
+
+
+def test_torchvision_resnet_from_local_file(tmp_path):
+    import torchvision
+
+    reference = torchvision.models.resnet50(weights=None)
+    torch.save(reference.state_dict(), tmp_path / "r50.pth")
+    backbone = build_backbone("resnet50", weights=str(tmp_path / "r50.pth"), output_stride=8)
+    assert torch.equal(backbone.layer4[0].conv1.weight, reference.layer4[0].conv1.weight)
+    assert backbone.eval()(torch.randn(1, 3, 64, 64))[2].shape == (1, 2048, 8, 8)
+    torch.save({"nonsense": torch.zeros(1)}, tmp_path / "bad.pth")
+    with pytest.raises(CheckpointError, match="bad.pth"):
+        build_backbone("resnet50", weights=str(tmp_path / "bad.pth"))

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from wsss.train.data import EpochBatches
+from wsss.train.engine import EngineConfig, Trainer, TrainingError
+from wsss.train.optim import OptimConfig
+
+
+class TinyNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Conv2d(3, 4, 3, padding=1)
+        self.drop = nn.Dropout(0.5)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.drop(self.backbone(x).mean((2, 3))))
+
+    def parameter_groups(self):
+        return [[self.backbone.weight], [self.backbone.bias], [self.head.weight], [self.head.bias]]
+
+
+def make_item(index: int, rng: np.random.Generator) -> dict:
+    x = torch.from_numpy(rng.normal(size=(3, 8, 8)).astype(np.float32)) + index * 0.01
+    return {"image": x, "label": torch.tensor([float(index % 2), 1.0]), "id": f"img{index}"}
+
+
+def loss_fn(model, batch):
+    loss = nn.functional.binary_cross_entropy_with_logits(model(batch["image"]), batch["label"])
+    return {"loss": loss}
+
+
+CONFIG = EngineConfig(epochs=3, batch_size=4, seed=3, num_workers=0, checkpoint_every=0, log_every=2,
+                      optim=OptimConfig(lr=0.1, momentum=0.9))
+
+
+def train(tmp, stop_after=None, resume=True, config=CONFIG):
+    torch.manual_seed(123)  # model init
+    trainer = Trainer(TinyNet(), loss_fn, make_item, 10, config, tmp / "work", tmp / "live", fingerprint="x")
+    return trainer, trainer.fit(resume=resume, stop_after=stop_after)
+
+
+def test_resume_is_bit_identical(tmp_path):
+    _, straight = train(tmp_path / "a")
+    trainer, _ = train(tmp_path / "b", stop_after=4)  # stops mid-epoch 1 (2 steps per epoch)
+    assert trainer.step == 4
+    resumed_trainer, resumed = train(tmp_path / "b")
+    assert resumed_trainer.step == resumed_trainer.max_steps == 6
+    for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
+    trainer, _ = train(tmp_path, stop_after=1)
+    lrs = [g["lr"] for g in trainer.optimizer.param_groups]
+    factor = (1 - 0 / 6) ** 0.9
+    assert lrs == pytest.approx([0.1 * factor, 0.2 * factor, 1.0 * factor, 2.0 * factor])
+
+
+def test_nan_loss_stops_with_step_and_images(tmp_path):
+    def bad_loss(model, batch):
+        return {"loss": model(batch["image"]).sum() * float("nan")}
+
+    trainer = Trainer(TinyNet(), bad_loss, make_item, 10, CONFIG, tmp_path / "w")
+    with pytest.raises(TrainingError, match=r"step 0 \(batch images \['img"):
+        trainer.fit()
+
+
+def test_changed_settings_do_not_resume(tmp_path):
+    train(tmp_path, stop_after=2)
+    torch.manual_seed(123)
+    trainer = Trainer(TinyNet(), loss_fn, make_item, 10, CONFIG, tmp_path / "work", fingerprint="other")
+    assert trainer.try_resume() is False
+
+
+def test_epoch_batches_shard_the_global_batch():
+    whole = list(EpochBatches(10, 4, seed=1, epoch=2))
+    ranks = [list(EpochBatches(10, 4, seed=1, epoch=2, rank=r, world_size=2)) for r in range(2)]
+    for b, batch in enumerate(whole):
+        assert sorted(ranks[0][b] + ranks[1][b]) == sorted(batch)
+    assert list(EpochBatches(10, 4, seed=1, epoch=2, start_batch=1)) == whole[1:]
+    assert whole != list(EpochBatches(10, 4, seed=1, epoch=3))
+
+
+def test_dvclive_scalars_written(tmp_path):
+    train(tmp_path)
+    loss_file = tmp_path / "live" / "plots" / "metrics" / "train" / "loss.tsv"
+    rows = loss_file.read_text().splitlines()
+    assert rows[0].split("\t") == ["step", "loss"] and len(rows) == 1 + 3

@@ -1,0 +1,1 @@
+"""Localisation maps: multi-scale + flip CAM inference, GradCAM/GradCAM++."""

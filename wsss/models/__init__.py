@@ -1,0 +1,1 @@
+"""Networks: backbones (by registry name), classifiers (cam, seam), and their checkpoint interop."""

@@ -1,0 +1,1 @@
+"""The one training engine every method uses, and its optimiser/schedule."""

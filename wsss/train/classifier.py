@@ -1,0 +1,70 @@
+"""Train an image classifier (CAM baseline or SEAM) on a dataset split with the engine."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wsss.config import TrainClsParams
+from wsss.data.dataset import Dataset
+from wsss.data.transforms import classification_augment
+from wsss.losses.seam import cam_losses, seam_losses
+from wsss.models.classifier import ClassifierSpec, build_classifier, save_model
+from wsss.train.engine import Trainer
+
+log = logging.getLogger(__name__)
+
+
+class ClassificationItems:
+    """Picklable item maker for loader workers: augmented image + multi-hot label."""
+
+    def __init__(self, index_dir: str, split: str, params: TrainClsParams, mean, std) -> None:
+        self.index_dir, self.split, self.params, self.mean, self.std = index_dir, split, params, mean, std
+        self._dataset: Dataset | None = None
+        self.ids = Dataset(index_dir).ids(split)
+
+    def __call__(self, index: int, rng: np.random.Generator) -> dict:
+        if self._dataset is None:
+            self._dataset = Dataset(self.index_dir)
+        image_id = self.ids[index]
+        p = self.params
+        image = classification_augment(
+            self._dataset.read_image(image_id), rng, resize_range=tuple(p.resize_long), crop=p.crop,
+            jitter=tuple(p.color_jitter), mean=self.mean, std=self.std,
+        )
+        return {"image": image, "label": torch.from_numpy(self._dataset.labels(image_id)), "id": image_id}
+
+
+def loss_function(params: TrainClsParams):
+    if params.method == "seam":
+        return lambda model, batch: seam_losses(model, batch["image"], batch["label"], params.seam.scale, params.seam.ohem_ratio)
+    if params.method == "cam":
+        return lambda model, batch: cam_losses(model, batch["image"], batch["label"])
+    raise ValueError(f"unknown method {params.method!r}")
+
+
+def make_trainer(index_dir: str | Path, params: TrainClsParams, work_dir: str | Path, live_dir: str | Path | None = None):
+    dataset = Dataset(index_dir)
+    spec = ClassifierSpec(params.method, params.backbone, dataset.num_classes - 1, params.output_stride,
+                          tuple(dataset.class_names))
+    model = build_classifier(spec, params.weights or None)
+    items = ClassificationItems(str(index_dir), params.split, params, model.backbone.mean, model.backbone.std)
+    fingerprint = hashlib.sha256(repr((asdict(params), items.ids, dataset.class_names)).encode()).hexdigest()
+    trainer = Trainer(model, loss_function(params), items, len(items.ids), params.engine, work_dir, live_dir,
+                      fingerprint=fingerprint)
+    return trainer, spec
+
+
+def train_classifier(index_dir: str | Path, params: TrainClsParams, out_path: str | Path, work_dir: str | Path,
+                     live_dir: str | Path | None = None) -> None:
+    trainer, spec = make_trainer(index_dir, params, work_dir, live_dir)
+    log.info("training %s/%s on %d images for %d steps (device %s)", spec.method, spec.backbone,
+             trainer.num_items, trainer.max_steps, trainer.device)
+    model = trainer.fit(resume=True)
+    if trainer.dist.is_main:
+        save_model(out_path, model, spec, {"steps": trainer.max_steps})

@@ -1,0 +1,259 @@
+"""The training engine: devices, bf16 autocast and channels_last on CUDA, DDP (torchrun), the poly
+schedule, checkpoints with exact resume, seeding, progress (images/s, ETA), DVCLive scalars, and a
+stop with a clear message on a non-finite loss.
+
+A method supplies a model with ``parameter_groups()`` and a ``loss_fn(model, batch) -> dict`` whose
+``"loss"`` entry is optimised; the other entries are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from wsss import io
+from wsss.errors import WsssError
+from wsss.progress import progress
+from wsss.train.data import AugmentedDataset, EpochBatches, collate
+from wsss.train.optim import OptimConfig, build_optimizer, set_poly_lr
+
+log = logging.getLogger(__name__)
+
+
+class TrainingError(WsssError):
+    """Training cannot go on (e.g. the loss became NaN or infinite)."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    device: str = "auto"            # auto | cpu | cuda | cuda:N
+    epochs: int = 8
+    batch_size: int = 8             # global batch over all DDP ranks
+    seed: int = 0
+    num_workers: int = 2
+    precision: str = "auto"         # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
+    channels_last: bool = True      # CUDA only
+    compile: bool = False
+    checkpoint_every: int = 100     # steps; 0 = only at the end
+    log_every: int = 10
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise WsssError(f"device {name!r} requested but CUDA is not available")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class DistributedContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> DistributedContext:
+    """Join the process group torchrun set up (WORLD_SIZE > 1), else a single-process context."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistributedContext()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        torch.cuda.set_device(local)
+    return DistributedContext(dist.get_rank(), dist.get_world_size(), local)
+
+
+class Trainer:
+    """Runs ``epochs`` over a dataset built by ``make_item(index, rng)``; checkpoints to ``work_dir``."""
+
+    def __init__(self, model: nn.Module, loss_fn: Callable, make_item: Callable, num_items: int,
+                 config: EngineConfig, work_dir: str | Path, live_dir: str | Path | None = None,
+                 fingerprint: str = "") -> None:
+        self.config = config
+        # A saved state is resumed only by the run that wrote it (same params, same data).
+        self.fingerprint = fingerprint
+        self.device = resolve_device(config.device)
+        self.dist = init_distributed(self.device)
+        if self.dist.world_size > 1 and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+        if config.batch_size % self.dist.world_size:
+            raise WsssError(f"batch size {config.batch_size} is not divisible by {self.dist.world_size} ranks")
+        self.loss_fn = loss_fn
+        self.work_dir = Path(work_dir)
+        self.live_dir = Path(live_dir) if live_dir else None
+        self.dataset = AugmentedDataset(num_items, make_item, config.seed)
+        self.num_items = num_items
+        self.steps_per_epoch = num_items // config.batch_size
+        if self.steps_per_epoch == 0:
+            raise WsssError(f"{num_items} training images are fewer than one batch of {config.batch_size}")
+        self.max_steps = self.steps_per_epoch * config.epochs
+        seed_everything(config.seed)
+        self.model = model.to(self.device)
+        if self.device.type == "cuda" and config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.optimizer = build_optimizer(model.parameter_groups(), config.optim)
+        self.train_model: nn.Module = self.model
+        if self.dist.world_size > 1:
+            # The siamese methods call the model twice per step: a static graph lets DDP handle that.
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.train_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids, static_graph=True)
+        if config.compile:
+            self.train_model = torch.compile(self.train_model)
+        self.autocast_dtype = self._autocast_dtype()
+        self.step = 0
+
+    def _autocast_dtype(self) -> torch.dtype | None:
+        precision = self.config.precision
+        if precision == "fp32" or (precision == "auto" and self.device.type != "cuda"):
+            return None
+        if precision in ("bf16", "auto"):
+            return torch.bfloat16
+        raise WsssError(f"precision {precision!r} is not one of auto, fp32, bf16")
+
+    # ------------------------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.work_dir / "last.pt"
+
+    def save_checkpoint(self) -> None:
+        if not self.dist.is_main:
+            return
+        state = {
+            "format": "wsss-train-state-v1",
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            "numpy_rng": np.random.get_state(),
+            "python_rng": random.getstate(),
+            "max_steps": self.max_steps,
+            "fingerprint": self.fingerprint,
+        }
+        with io.atomic_path(self.checkpoint_path) as tmp:
+            torch.save(state, tmp)
+
+    def try_resume(self) -> bool:
+        if not self.checkpoint_path.is_file():
+            return False
+        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        if state.get("format") != "wsss-train-state-v1":
+            raise WsssError(f"{self.checkpoint_path}: not a wsss training state")
+        if state["max_steps"] != self.max_steps or state.get("fingerprint") != self.fingerprint:
+            log.warning("%s was saved by a run with other settings; starting over", self.checkpoint_path)
+            return False
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        self.step = state["step"]
+        log.info("resumed from %s at step %d/%d", self.checkpoint_path, self.step, self.max_steps)
+        return True
+
+    # ---------------------------------------------------------------------------------- loop
+    def _loader(self, epoch: int, start_batch: int):
+        sampler = EpochBatches(self.num_items, self.config.batch_size, self.config.seed, epoch, start_batch,
+                               self.dist.rank, self.dist.world_size)
+        return torch.utils.data.DataLoader(
+            self.dataset, batch_sampler=sampler, num_workers=self.config.num_workers, collate_fn=collate,
+            pin_memory=self.device.type == "cuda", persistent_workers=False,
+        )
+
+    def _to_device(self, batch: dict) -> dict:
+        out = {}
+        for key, value in batch.items():
+            if isinstance(value, torch.Tensor):
+                value = value.to(self.device, non_blocking=True)
+                if value.ndim == 4 and self.device.type == "cuda" and self.config.channels_last:
+                    value = value.contiguous(memory_format=torch.channels_last)
+            out[key] = value
+        return out
+
+    def fit(self, resume: bool = True, stop_after: int | None = None) -> nn.Module:
+        """Train to the end (or ``stop_after`` steps in total, for tests); returns the model."""
+        if resume:
+            self.try_resume()
+        live = self._open_live(resumed=self.step > 0)
+        self.model.train()
+        end = self.max_steps if stop_after is None else min(stop_after, self.max_steps)
+        bar = progress(range(self.step, end), total=end - self.step, desc="train", unit="img",
+                       unit_scale=self.config.batch_size)
+        bar_iter = iter(bar)
+        running: dict[str, float] = {}
+        while self.step < end:
+            epoch, start_batch = divmod(self.step, self.steps_per_epoch)
+            for batch in self._loader(epoch, start_batch):
+                if self.step >= end:
+                    break
+                values = self._train_step(self._to_device(batch), batch)
+                for key, value in values.items():
+                    running[key] = running.get(key, 0.0) + value
+                self.step += 1
+                next(bar_iter, None)
+                if live is not None and (self.step % self.config.log_every == 0 or self.step == end):
+                    count = self.config.log_every if self.step % self.config.log_every == 0 else self.step % self.config.log_every
+                    for key, total in running.items():
+                        live.log_metric(f"train/{key}", total / max(1, count))
+                    live.log_metric("train/lr", self.optimizer.param_groups[0]["lr"])
+                    live.step = self.step
+                    live.next_step()
+                    running = {}
+                if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                    self.save_checkpoint()
+        if self.step == self.max_steps or stop_after is not None:
+            self.save_checkpoint()
+        if live is not None:
+            live.end()
+        return self.model
+
+    def _train_step(self, batch: dict, raw: dict) -> dict[str, float]:
+        set_poly_lr(self.optimizer, self.step, self.max_steps, self.config.optim.poly_power)
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
+                            enabled=self.autocast_dtype is not None):
+            losses = self.loss_fn(self.train_model, batch)
+        values = {}
+        for key, value in losses.items():
+            number = float(value.detach())
+            if not np.isfinite(number):
+                ids = raw.get("id", "?")
+                raise TrainingError(f"loss {key!r} is {number} at step {self.step} (batch images {ids})")
+            values[key] = number
+        self.optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        self.optimizer.step()
+        return values
+
+    def _open_live(self, resumed: bool):
+        if self.live_dir is None or not self.dist.is_main:
+            return None
+        from dvclive import Live
+
+        live = Live(dir=str(self.live_dir), resume=resumed, save_dvc_exp=False, dvcyaml=None, report=None)
+        return live
