@@ -17,11 +17,11 @@ import numpy as np
 import torch
 
 from wsss.cams.multiscale import multiscale_cams
-from wsss.config import TrainClsParams
+from wsss.config import EngineConfig, TrainClsParams
 from wsss.data.transforms import classification_augment
 from wsss.losses.seam import seam_losses
 from wsss.models.classifier import ClassifierSpec, build_classifier
-from wsss.train.engine import EngineConfig, Trainer, resolve_device
+from wsss.train.engine import Trainer, resolve_device
 
 
 def main() -> None:

@@ -27,5 +27,16 @@ def test_params_yaml_matches_dataclasses():
 
     import yaml
 
+    from wsss import config
+
     document = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
-    from_dict(PrepareParams, document["prepare"])
+    sections = {
+        "prepare": config.PrepareParams, "infer_cam": config.InferCamParams, "eval_cam": config.EvalCamParams,
+        "crf": config.CrfStageParams, "train_aff": config.TrainAffParams, "random_walk": config.RandomWalkParams,
+        "eval_dcrf": config.EvalLabelsParams, "eval_rw": config.EvalLabelsParams,
+    }
+    for name, cls in sections.items():
+        from_dict(cls, document[name], where=name)
+    for method, section in document["train_cls"].items():
+        assert from_dict(config.TrainClsParams, section).method == method
+    assert set(document) == set(sections) | {"train_cls"}

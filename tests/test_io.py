@@ -62,3 +62,14 @@ def test_sharded_label_paths(tmp_path):
     assert io.find_label_map(tmp_path, "2007_000032") == path
     with pytest.raises(DataError, match="missing_id"):
         io.find_label_map(tmp_path, "missing_id")
+
+
+def test_cam_writer_merges_a_revisited_shard(tmp_path):
+    ids = [f"img{k}" for k in range(12)]
+    with io.CamShardWriter(tmp_path / "c", num_shards=2) as writer:
+        for image_id in ids:  # deliberately not sorted by shard
+            writer.write(image_id, np.array([1]), np.full((1, 2, 2), int(image_id[3:]) / 20))
+    reader = io.CamShardReader(tmp_path / "c")
+    for image_id in ids:
+        assert reader.read(image_id)[1][0, 0, 0] == pytest.approx(int(image_id[3:]) / 20, abs=1e-3)
+    assert io.sorted_by_shard(ids, 2)[0] in ids

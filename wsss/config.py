@@ -1,5 +1,7 @@
 """Typed parameter sections: dataclasses built strictly from plain dicts (unknown keys are errors).
 
+Pure data (no torch import), so light stages start fast.
+
 The stages load ``params.yaml`` sections through :func:`from_dict`; the CLI builds the same dataclasses
 from its options, so defaults live only here.
 """
@@ -79,10 +81,6 @@ def _coerce(hint, value, where: str):
     raise ConfigError(f"{where}: unsupported type {hint}")
 
 
-def to_dict(obj) -> dict:
-    return dataclasses.asdict(obj)
-
-
 @dataclass(frozen=True)
 class VocSource:
     root: str = ""
@@ -109,7 +107,30 @@ class PrepareParams:
     folder: FolderSource = field(default_factory=FolderSource)
 
 
-from wsss.train.engine import EngineConfig  # noqa: E402  (after the data sections it does not need)
+@dataclass(frozen=True)
+class OptimConfig:
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    momentum: float = 5e-4
+    nesterov: bool = False
+    poly_power: float = 0.9
+    # LR multipliers of [pretrained weights, pretrained biases, new weights, new biases].
+    lr_mult: list[float] = field(default_factory=lambda: [1.0, 2.0, 10.0, 20.0])
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    device: str = "auto"            # auto | cpu | cuda | cuda:N
+    epochs: int = 8
+    batch_size: int = 8             # global batch over all DDP ranks
+    seed: int = 0
+    num_workers: int = 2
+    precision: str = "auto"         # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
+    channels_last: bool = True      # CUDA only
+    compile: bool = False
+    checkpoint_every: int = 100     # steps; 0 = only at the end
+    log_every: int = 10
+    optim: OptimConfig = field(default_factory=OptimConfig)
 
 
 @dataclass(frozen=True)
@@ -145,5 +166,46 @@ class InferCamParams:
 
 @dataclass(frozen=True)
 class EvalCamParams:
+    split: str = "train"
+    workers: int = 0
+
+
+from wsss.refine.crf import CrfParams  # noqa: E402  (numpy only)
+
+
+@dataclass(frozen=True)
+class CrfStageParams:
+    split: str = "train"
+    low_alpha: float = 4.0          # la: confident foreground (SEAM 4)
+    high_alpha: float = 24.0        # ha: confident background (SEAM 24, psa 32)
+    cam_background: float = -1.0    # bg score of the "CAM + dCRF" labels; < 0: the best threshold of eval_cam
+    crf: CrfParams = field(default_factory=CrfParams)
+    workers: int = 0
+
+
+@dataclass(frozen=True)
+class TrainAffParams:
+    backbone: str = "efficientnet_lite0"
+    weights: str = "packaged"
+    output_stride: int = 8
+    split: str = "train"
+    crop: int = 160
+    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
+    radius: int = 5
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+
+@dataclass(frozen=True)
+class RandomWalkParams:
+    split: str = "train"
+    alpha: float = 6.0              # background (1 − max)^α of the start scores (SEAM 6, psa 16)
+    beta: float = 8.0               # A^β
+    logt: int = 6                   # t = 2^logt steps (SEAM 6, psa 8)
+    batch: int = 8                  # images walked together (block-diagonal)
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class EvalLabelsParams:
     split: str = "train"
     workers: int = 0

@@ -61,7 +61,7 @@ def evaluate_cams(
     fn = functools.partial(_cam_chunk, index_dir=str(index_dir), cam_root=str(cam_root), thresholds=tuple(thresholds))
     # Sort ids by shard so each worker opens few shard files.
     reader = io.CamShardReader(cam_root)
-    ids = sorted(ids, key=lambda i: (io.shard_of(i, reader.num_shards), i))
+    ids = io.sorted_by_shard(ids, reader.num_shards)
     parts = parallel_map(fn, chunked(ids, 32), workers, desc=f"eval cams {split}")
     return np.sum(parts, axis=0)
 

@@ -157,16 +157,20 @@ def find_label_map(root: str | os.PathLike, image_id: str) -> Path:
 class CamShardWriter:
     """Writes localisation maps into ``root/shard-XXXX.npz`` files, each holding many images.
 
-    An image is stored as ``<id>/classes`` (int16 fg class indices, 0-based) and ``<id>/maps`` (float16,
-    K×H×W in [0, 1]). Images are buffered per shard and a shard is written atomically when closed, so a
-    crash never leaves a half shard. Ranks of a multi-process run own disjoint shards
-    (``shard % world_size == rank``).
+    An image is stored as ``<id>/classes`` (int16 class indices) and ``<id>/maps`` (float16, K×H×W in
+    [0, 1]). For CAMs the indices are 0-based foreground classes; for CRF probabilities they are label
+    ids (0 = background). A shard is written atomically when the writer moves to another shard or
+    closes, so memory holds one shard and a crash never leaves a half shard. Feed images sorted by
+    :func:`shard_of` (``sorted_by_shard``); a shard revisited later is merged, not lost. Ranks of a
+    multi-process run own disjoint shards (``shard % world_size == rank``).
     """
 
     def __init__(self, root: str | os.PathLike, num_shards: int) -> None:
         self.root = Path(root)
         self.num_shards = num_shards
-        self._buffers: dict[int, dict[str, np.ndarray]] = {}
+        self._current: int | None = None
+        self._buffer: dict[str, np.ndarray] = {}
+        self._written: set[int] = set()
 
     def __enter__(self) -> "CamShardWriter":
         self.root.mkdir(parents=True, exist_ok=True)
@@ -178,17 +182,35 @@ class CamShardWriter:
         maps = np.asarray(maps)
         if maps.ndim != 3 or maps.shape[0] != classes.size:
             raise ValueError(f"{image_id}: maps {maps.shape} do not match {classes.size} classes")
-        buffer = self._buffers.setdefault(shard_of(image_id, self.num_shards), {})
-        buffer[f"{image_id}/classes"] = classes
-        buffer[f"{image_id}/maps"] = np.clip(maps, 0.0, 1.0).astype(np.float16)
+        shard = shard_of(image_id, self.num_shards)
+        if shard != self._current:
+            self._flush()
+            self._current = shard
+            if shard in self._written:
+                with np.load(self._path(shard)) as existing:
+                    self._buffer = {key: existing[key] for key in existing.files}
+        self._buffer[f"{image_id}/classes"] = classes
+        self._buffer[f"{image_id}/maps"] = np.clip(maps, 0.0, 1.0).astype(np.float16)
+
+    def _path(self, shard: int) -> Path:
+        return self.root / f"shard-{shard:04d}.npz"
+
+    def _flush(self) -> None:
+        if self._current is None or not self._buffer:
+            return
+        with atomic_path(self._path(self._current)) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **self._buffer)
+        self._written.add(self._current)
+        self._buffer = {}
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            return
-        for shard, arrays in sorted(self._buffers.items()):
-            with atomic_path(self.root / f"shard-{shard:04d}.npz") as tmp:
-                with open(tmp, "wb") as handle:
-                    np.savez(handle, **arrays)
+        if exc_type is None:
+            self._flush()
+
+
+def sorted_by_shard(ids: list[str], num_shards: int) -> list[str]:
+    return sorted(ids, key=lambda i: (shard_of(i, num_shards), i))
 
 
 class CamShardReader:

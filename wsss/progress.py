@@ -44,12 +44,20 @@ def parallel_map(
     ``fn`` must be picklable (a module-level function or a functools.partial of one). With one worker
     or one item everything runs in this process, which keeps tracebacks simple in tests.
     """
+    return list(parallel_imap(fn, items, workers, desc, unit))
+
+
+def parallel_imap(
+    fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk"
+) -> Iterator[R]:
+    """Like :func:`parallel_map` but yields results in order as they arrive (bounded memory)."""
     workers = workers or default_workers()
     if workers <= 1 or len(items) <= 1:
-        return [fn(item) for item in progress(items, len(items), desc, unit)]
+        yield from (fn(item) for item in progress(items, len(items), desc, unit))
+        return
     context = multiprocessing.get_context("spawn" if _threads_started() else "fork")
     with context.Pool(min(workers, len(items))) as pool:
-        return list(progress(pool.imap(fn, items), len(items), desc, unit))
+        yield from progress(pool.imap(fn, items), len(items), desc, unit)
 
 
 def _threads_started() -> bool:

@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 from wsss.train.data import EpochBatches
-from wsss.train.engine import EngineConfig, Trainer, TrainingError
-from wsss.train.optim import OptimConfig
+from wsss.config import EngineConfig, OptimConfig
+from wsss.train.engine import Trainer, TrainingError
 
 
 class TinyNet(nn.Module):
@@ -89,3 +89,4 @@ def test_dvclive_scalars_written(tmp_path):
     loss_file = tmp_path / "live" / "plots" / "metrics" / "train" / "loss.tsv"
     rows = loss_file.read_text().splitlines()
     assert rows[0].split("\t") == ["step", "loss"] and len(rows) == 1 + 3
+    assert [int(r.split("\t")[0]) for r in rows[1:]] == [2, 4, 6]

@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from wsss.train.optim import OptimConfig, build_optimizer, poly_factor
+from wsss.config import OptimConfig
+from wsss.train.optim import build_optimizer, poly_factor
 
 
 def test_faithful_defaults_and_groups():

@@ -46,7 +46,7 @@ def infer_cams(index_dir: str | Path, checkpoint: str | Path, params: InferCamPa
     ids = dataset.ids(params.split)
     num_shards = shard_count(len(ids))
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    mine = [i for i in ids if io.shard_of(i, num_shards) % world == rank]
+    mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world == rank]
     with io.CamShardWriter(out_dir, num_shards) as writer:
         for image_id in progress(mine, len(mine), desc=f"cams {spec.method}"):
             classes, maps = multiscale_cams(model, dataset.read_image(image_id), dataset.labels(image_id),

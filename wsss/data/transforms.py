@@ -43,7 +43,7 @@ def color_jitter(image: Image.Image, rng: np.random.Generator, brightness: float
 
 
 def normalize(image: np.ndarray, mean, std) -> np.ndarray:
-    """H×W×3 uint8 → float32 normalised (mean/std in [0, 1] units)."""
+    """H×W×3 (uint8 or float in 0..255) → float32 normalised (mean/std in [0, 1] units)."""
     x = image.astype(np.float32) / 255.0
     return (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
 

@@ -8,14 +8,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from wsss import io
 from wsss.errors import CheckpointError
+from wsss.models import checkpoint
 from wsss.models.backbones import build_backbone
 from wsss.models.cam import CamNet
 from wsss.models.registry import CLASSIFIERS
 from wsss.models.seam import SeamNet
-
-MODEL_FORMAT = "wsss-model-v1"
 
 CLASSIFIERS.register("cam")(CamNet)
 CLASSIFIERS.register("seam")(SeamNet)
@@ -39,36 +37,14 @@ def build_classifier(spec: ClassifierSpec, weights: str | None = None) -> nn.Mod
 
 
 def save_model(path: str | Path, model: nn.Module, spec: ClassifierSpec, extra: dict | None = None) -> None:
-    state = {"format": MODEL_FORMAT, "kind": "classifier", "spec": asdict(spec), "extra": extra or {},
-             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    with io.atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def read_checkpoint(path: str | Path, kind: str) -> dict:
-    """A wsss checkpoint of the given kind; anything else raises CheckpointError naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # noqa: BLE001 - torch raises many types for corrupt files
-        raise CheckpointError(f"{path}: cannot read checkpoint ({error})") from error
-    if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
-        raise CheckpointError(f"{path}: not a wsss model checkpoint (use the import commands for original weights)")
-    if state.get("kind") != kind:
-        raise CheckpointError(f"{path}: holds a {state.get('kind')!r} model, expected {kind!r}")
-    return state
+    checkpoint.save_model(path, model, "classifier", asdict(spec), extra)
 
 
 def load_classifier(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, ClassifierSpec]:
-    state = read_checkpoint(path, "classifier")
+    state = checkpoint.read_checkpoint(path, "classifier")
     spec = ClassifierSpec(**{**state["spec"], "class_names": tuple(state["spec"]["class_names"])})
     model = build_classifier(spec, weights=None)
-    try:
-        model.load_state_dict(state["state_dict"], strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(f"{path}: weights do not fit a {spec.method}/{spec.backbone} model ({error})") from error
+    checkpoint.load_weights(path, model, state)
     return model.to(device).eval(), spec
 
 

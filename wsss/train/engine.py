@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -24,28 +24,14 @@ from wsss import io
 from wsss.errors import WsssError
 from wsss.progress import progress
 from wsss.train.data import AugmentedDataset, EpochBatches, collate
-from wsss.train.optim import OptimConfig, build_optimizer, set_poly_lr
+from wsss.config import EngineConfig
+from wsss.train.optim import build_optimizer, set_poly_lr
 
 log = logging.getLogger(__name__)
 
 
 class TrainingError(WsssError):
     """Training cannot go on (e.g. the loss became NaN or infinite)."""
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    device: str = "auto"            # auto | cpu | cuda | cuda:N
-    epochs: int = 8
-    batch_size: int = 8             # global batch over all DDP ranks
-    seed: int = 0
-    num_workers: int = 2
-    precision: str = "auto"         # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
-    channels_last: bool = True      # CUDA only
-    compile: bool = False
-    checkpoint_every: int = 100     # steps; 0 = only at the end
-    log_every: int = 10
-    optim: OptimConfig = field(default_factory=OptimConfig)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -219,10 +205,10 @@ class Trainer:
                 next(bar_iter, None)
                 if live is not None and (self.step % self.config.log_every == 0 or self.step == end):
                     count = self.config.log_every if self.step % self.config.log_every == 0 else self.step % self.config.log_every
+                    live.step = self.step
                     for key, total in running.items():
                         live.log_metric(f"train/{key}", total / max(1, count))
                     live.log_metric("train/lr", self.optimizer.param_groups[0]["lr"])
-                    live.step = self.step
                     live.next_step()
                     running = {}
                 if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:

@@ -7,21 +7,10 @@ the "fixed" optimiser (a different experiment: ~10× larger effective step).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class OptimConfig:
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    momentum: float = 5e-4
-    nesterov: bool = False
-    poly_power: float = 0.9
-    # LR multipliers of [pretrained weights, pretrained biases, new weights, new biases].
-    lr_mult: list[float] = field(default_factory=lambda: [1.0, 2.0, 10.0, 20.0])
+from wsss.config import OptimConfig
 
 
 def build_optimizer(groups: list[list[nn.Parameter]], config: OptimConfig) -> torch.optim.SGD:

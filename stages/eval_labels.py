@@ -1,0 +1,26 @@
+"""Stages ``eval_rw`` and ``eval_dcrf``: mIoU, mFP/mFN and per-class IoU of a label-map folder.
+
+Usage: python -m stages.eval_labels <params section> <label folder> <name>
+"""
+
+import logging
+import sys
+
+from stages.common import load_section, main
+from wsss import io, metrics
+from wsss.config import EvalLabelsParams
+from wsss.data.dataset import Dataset
+from wsss.evaluate import evaluate_label_maps
+
+
+def run() -> None:
+    section, folder, name = sys.argv[1:4]
+    params = load_section(section, EvalLabelsParams)
+    names = Dataset("data/prepared").class_names
+    result = metrics.scores(evaluate_label_maps("data/prepared", params.split, folder, params.workers), names)
+    io.write_json(f"metrics/{name}.json", result)
+    logging.getLogger("stages.eval_labels").info("%s: mIoU %.2f", name, 100 * result["miou"])
+
+
+if __name__ == "__main__":
+    main(run)

@@ -1,0 +1,58 @@
+"""A miniature SEAM → CRF → AffinityNet → random-walk run through the library, end to end on CPU."""
+
+import numpy as np
+import pytest
+
+from wsss import io, metrics
+from wsss.cams.infer import infer_cams
+from wsss.config import (
+    CrfStageParams, InferCamParams, PrepareParams, RandomWalkParams, TrainAffParams, TrainClsParams, from_dict,
+)
+from wsss.data.dataset import Dataset
+from wsss.data.prepare import prepare_dataset
+from wsss.evaluate import evaluate_cams, evaluate_label_maps
+from wsss.refine.crf_labels import run_crf
+from wsss.refine.walk_labels import run_random_walk
+from wsss.train.affinity import train_affinity
+from wsss.train.classifier import train_classifier
+
+ENGINE = {"epochs": 1, "batch_size": 4, "num_workers": 0, "checkpoint_every": 0, "log_every": 1}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    prepare_dataset(from_dict(PrepareParams, {"demo": {"num_train": 8, "num_val": 2, "min_size": 64, "max_size": 96}}),
+                    root / "data")
+    cls = from_dict(TrainClsParams, {"method": "seam", "resize_long": [64, 96], "crop": 64, "engine": ENGINE})
+    train_classifier(root / "data", cls, root / "seam.pt", root / "work", root / "live")
+    infer_cams(root / "data", root / "seam.pt", InferCamParams(scales=[1.0]), root / "cams")
+    run_crf(root / "data", root / "cams", CrfStageParams(workers=1), 0.3, root / "la", root / "ha", root / "dcrf")
+    aff = from_dict(TrainAffParams, {"crop": 64, "engine": ENGINE})
+    train_affinity(root / "data", root / "la", root / "ha", aff, root / "aff.pt", root / "work_aff")
+    run_random_walk(root / "data", root / "cams", root / "aff.pt", RandomWalkParams(logt=3), root / "rw")
+    return root
+
+
+def test_every_artifact_is_complete(run):
+    dataset = Dataset(run / "data")
+    cams, la = io.CamShardReader(run / "cams"), io.CamShardReader(run / "la")
+    for image_id in dataset.ids("train"):
+        shape = dataset.read_mask(image_id).shape
+        classes, maps = cams.read(image_id)
+        np.testing.assert_array_equal(classes, np.flatnonzero(dataset.labels(image_id)))
+        assert maps.shape[1:] == shape and 0 <= maps.min() and maps.max() <= 1
+        label_ids, probs = la.read(image_id)
+        assert label_ids[0] == 0 and probs.shape == (len(classes) + 1, *shape)
+        for folder in ("rw", "dcrf"):
+            labels = io.read_label_png(io.find_label_map(run / folder, image_id), dataset.num_classes)
+            assert labels.shape == shape
+            assert set(np.unique(labels)) <= {0, *(classes + 1).tolist()}
+
+
+def test_evaluations_run(run):
+    curve = evaluate_cams(run / "data", "train", run / "cams", workers=1)
+    assert curve.shape == (60, 7, 7)
+    rw = metrics.scores(evaluate_label_maps(run / "data", "train", run / "rw", workers=1))
+    assert 0.0 <= rw["miou"] <= 1.0
+    assert (run / "live" / "plots" / "metrics" / "train" / "ecr.tsv").is_file()

@@ -1,0 +1,1 @@
+"""Refiners: dense CRF, affinity labels and random walk."""
