@@ -56,3 +56,15 @@ def test_evaluations_run(run):
     rw = metrics.scores(evaluate_label_maps(run / "data", "train", run / "rw", workers=1))
     assert 0.0 <= rw["miou"] <= 1.0
     assert (run / "live" / "plots" / "metrics" / "train" / "ecr.tsv").is_file()
+
+
+def test_training_is_deterministic(tmp_path, run):
+    """Same params, same seed: identical weights (head initialisation included)."""
+    import torch
+
+    cls = from_dict(TrainClsParams, {"method": "cam", "resize_long": [64, 96], "crop": 64, "engine": ENGINE})
+    for name in ("a", "b"):
+        train_classifier(run / "data", cls, tmp_path / f"{name}.pt", tmp_path / f"work_{name}")
+    a = torch.load(tmp_path / "a.pt", weights_only=False)["state_dict"]
+    b = torch.load(tmp_path / "b.pt", weights_only=False)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

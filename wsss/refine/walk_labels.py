@@ -47,7 +47,10 @@ def walk_batch(model, images: list[np.ndarray], cams: list[tuple[np.ndarray, np.
         transposed = part if transposed is None else transposed + part
         offset += gh * gw
     start = torch.cat([s.reshape(num_classes, -1) for s in scores], 1).t().contiguous()
-    walked = propagate(transposed.coalesce(), start, 2**params.logt).t()
+    # Classes absent from every image of the batch have zero scores throughout: walk only the others.
+    active = start.abs().sum(0) > 0
+    walked = torch.zeros(num_classes, start.shape[0], device=device)
+    walked[active] = propagate(transposed.coalesce(), start[:, active].contiguous(), 2**params.logt).t()
     labels, offset = [], 0
     for (affinity, radius, gh, gw), ((h, w), padded) in zip(blocks, shapes):
         grid = walked[:, offset : offset + gh * gw].reshape(1, num_classes, gh, gw)

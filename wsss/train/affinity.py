@@ -22,7 +22,7 @@ from wsss.models.affinity import AffinityNet
 from wsss.models.backbones import build_backbone
 from wsss.refine.affinity_labels import affinity_label_grid
 from wsss.refine.pairs import effective_radius, pair_labels
-from wsss.train.engine import Trainer
+from wsss.train.engine import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def train_affinity(index_dir: str | Path, la_dir: str | Path, ha_dir: str | Path
     if params.crop % params.output_stride:
         raise ValueError(f"crop {params.crop} must be a multiple of the output stride {params.output_stride}")
     spec = AffinitySpec(params.backbone, params.output_stride, params.radius)
+    seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
     model = build_affinity(spec, params.weights or None)
     items = AffinityItems(str(index_dir), str(la_dir), str(ha_dir), params, model.backbone.mean, model.backbone.std)
 

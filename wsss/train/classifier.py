@@ -15,7 +15,7 @@ from wsss.data.dataset import Dataset
 from wsss.data.transforms import classification_augment
 from wsss.losses.seam import cam_losses, seam_losses
 from wsss.models.classifier import ClassifierSpec, build_classifier, save_model
-from wsss.train.engine import Trainer
+from wsss.train.engine import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ def make_trainer(index_dir: str | Path, params: TrainClsParams, work_dir: str | 
     dataset = Dataset(index_dir)
     spec = ClassifierSpec(params.method, params.backbone, dataset.num_classes - 1, params.output_stride,
                           tuple(dataset.class_names))
+    seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
     model = build_classifier(spec, params.weights or None)
     items = ClassificationItems(str(index_dir), params.split, params, model.backbone.mean, model.backbone.std)
     fingerprint = hashlib.sha256(repr((asdict(params), items.ids, dataset.class_names)).encode()).hexdigest()
