@@ -20,6 +20,7 @@ def dvc_plot_specs(revisions: list[str] | None = None, targets: list[str] | None
     if result.returncode != 0:
         raise WsssError(f"{' '.join(command)} failed: {result.stderr.strip() or result.stdout.strip()}")
     document = json.loads(result.stdout)
+    document = document.get("data", document)  # DVC 3 wraps the plots in "data"
     specs = {}
     for plot_id, entries in document.items():
         if not isinstance(entries, list):
@@ -35,6 +36,8 @@ def render(specs: dict[str, dict], out_dir: str | Path, fmt: str = "png") -> lis
 
     out_dir = Path(out_dir)
     written = []
+    if not specs:
+        raise WsssError("no plots to render (run the pipeline first: dvc repro)")
     for plot_id, spec in specs.items():
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", plot_id).strip("_")
         path = out_dir / f"{name}.{fmt}"
