@@ -60,7 +60,6 @@ def test_console_script_runs():
 
 
 def test_cam_npy_round_trip_through_cli(tmp_path):
-    from wsss.data.demo import DemoConfig
 
     index = tmp_path / "demo"
     runner.invoke(app, ["data", "demo", str(index), "--num-train", "3", "--num-val", "1"])

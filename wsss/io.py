@@ -144,10 +144,9 @@ def label_map_path(root: str | os.PathLike, image_id: str, num_shards: int = 64)
 def find_label_map(root: str | os.PathLike, image_id: str) -> Path:
     """Locate a label map in a sharded folder or, for interop, a flat one."""
     root = Path(root)
-    for num_shards in (64,):
-        candidate = label_map_path(root, image_id, num_shards)
-        if candidate.is_file():
-            return candidate
+    sharded = label_map_path(root, image_id)
+    if sharded.is_file():
+        return sharded
     flat = root / f"{image_id}.png"
     if flat.is_file():
         return flat

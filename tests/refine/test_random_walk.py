@@ -1,4 +1,3 @@
-import numpy as np
 import torch
 
 from wsss.refine.pairs import half_disc_directions, pair_affinities, pair_indices

@@ -13,7 +13,6 @@ VOC, custom folders and the demo all produce this format, so later stages have o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 

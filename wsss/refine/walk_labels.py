@@ -3,7 +3,6 @@ scores, sparse propagation of several images at once (block-diagonal), label PNG
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from wsss.refine.pairs import effective_radius, pair_affinities
 from wsss.refine.random_walk import cam_scores_on_grid, propagate, sparse_transition_transposed
 from wsss.train.affinity import load_affinity
 from wsss.train.engine import resolve_device
-
-log = logging.getLogger(__name__)
 
 
 @torch.no_grad()
@@ -52,7 +49,7 @@ def walk_batch(model, images: list[np.ndarray], cams: list[tuple[np.ndarray, np.
     walked = torch.zeros(num_classes, start.shape[0], device=device)
     walked[active] = propagate(transposed.coalesce(), start[:, active].contiguous(), 2**params.logt).t()
     labels, offset = [], 0
-    for (affinity, radius, gh, gw), ((h, w), padded) in zip(blocks, shapes):
+    for (_, _, gh, gw), ((h, w), padded) in zip(blocks, shapes):
         grid = walked[:, offset : offset + gh * gw].reshape(1, num_classes, gh, gw)
         offset += gh * gw
         up = F.interpolate(grid, padded, mode="bilinear", align_corners=False)[0, :, :h, :w]
