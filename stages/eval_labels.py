@@ -1,4 +1,4 @@
-"""Stages ``eval_rw`` and ``eval_dcrf``: mIoU, mFP/mFN and per-class IoU of a label-map folder.
+"""Stages ``eval_rw``, ``eval_dcrf`` and ``eval_seg@<method>``: mIoU, mFP/mFN and per-class IoU of a label-map folder.
 
 Usage: python -m stages.eval_labels <params section> <label folder> <name>
 """

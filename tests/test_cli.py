@@ -14,7 +14,7 @@ runner = CliRunner()
 @pytest.mark.parametrize("command", [[], ["data"], ["eval"], ["data", "demo"], ["data", "voc"], ["data", "folder"],
                                      ["data", "info"], ["eval", "labels"], ["eval", "cams"], ["plots"],
                                      ["interop"], ["interop", "seam-checkpoint"], ["interop", "mxnet-resnet38"],
-                                     ["interop", "export-cams"], ["interop", "import-cams"]])
+                                     ["interop", "export-cams"], ["interop", "import-cams"], ["predict"]])
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output

@@ -34,6 +34,7 @@ def test_params_yaml_matches_dataclasses():
         "prepare": config.PrepareParams, "infer_cam": config.InferCamParams, "eval_cam": config.EvalCamParams,
         "crf": config.CrfStageParams, "train_aff": config.TrainAffParams, "random_walk": config.RandomWalkParams,
         "eval_dcrf": config.EvalLabelsParams, "eval_rw": config.EvalLabelsParams,
+        "train_seg": config.TrainSegParams, "infer_seg": config.InferSegParams, "eval_seg": config.EvalLabelsParams,
     }
     for name, cls in sections.items():
         from_dict(cls, document[name], where=name)

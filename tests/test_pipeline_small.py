@@ -1,4 +1,4 @@
-"""A miniature SEAM → CRF → AffinityNet → random-walk run through the library, end to end on CPU."""
+"""A miniature SEAM → CRF → AffinityNet → random walk → DeepLab run through the library, end to end on CPU."""
 
 import numpy as np
 import pytest
@@ -6,15 +6,18 @@ import pytest
 from wsss import io, metrics
 from wsss.cams.infer import infer_cams
 from wsss.config import (
-    CrfStageParams, InferCamParams, PrepareParams, RandomWalkParams, TrainAffParams, TrainClsParams, from_dict,
+    CrfStageParams, InferCamParams, InferSegParams, PrepareParams, RandomWalkParams, TrainAffParams, TrainClsParams,
+    TrainSegParams, from_dict,
 )
 from wsss.data.dataset import Dataset
 from wsss.data.prepare import prepare_dataset
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
+from wsss.segment import infer_segmentation
 from wsss.train.affinity import train_affinity
 from wsss.train.classifier import train_classifier
+from wsss.train.segmentation import train_segmenter
 
 ENGINE = {"epochs": 1, "batch_size": 4, "num_workers": 0, "checkpoint_every": 0, "log_every": 1}
 
@@ -31,6 +34,9 @@ def run(tmp_path_factory):
     aff = from_dict(TrainAffParams, {"crop": 64, "engine": ENGINE})
     train_affinity(root / "data", root / "la", root / "ha", aff, root / "aff.pt", root / "work_aff")
     run_random_walk(root / "data", root / "cams", root / "aff.pt", RandomWalkParams(logt=3), root / "rw")
+    seg = from_dict(TrainSegParams, {"crop": 64, "output_stride": 16, "engine": ENGINE})
+    train_segmenter(root / "data", root / "rw", seg, root / "seg.pt", root / "work_seg", root / "live_seg")
+    infer_segmentation(root / "data", root / "seg.pt", InferSegParams(scales=[0.75, 1.0]), root / "seg")
     return root
 
 
@@ -56,6 +62,9 @@ def test_evaluations_run(run):
     rw = metrics.scores(evaluate_label_maps(run / "data", "train", run / "rw", workers=1))
     assert 0.0 <= rw["miou"] <= 1.0
     assert (run / "live" / "plots" / "metrics" / "train" / "ecr.tsv").is_file()
+    seg = metrics.scores(evaluate_label_maps(run / "data", "val", run / "seg", workers=1))
+    assert 0.0 <= seg["miou"] <= 1.0
+    assert (run / "live_seg" / "plots" / "metrics" / "train" / "loss.tsv").is_file()
 
 
 def test_training_is_deterministic(tmp_path, run):

@@ -156,6 +156,37 @@ def eval_cams(
         io.write_csv(curve, pd.DataFrame(rows))
 
 
+@app.command("predict")
+def predict(
+    model: Path = typer.Argument(..., help="Segmentation checkpoint (models/seg_<method>.pt)."),
+    inputs: List[Path] = typer.Argument(..., help="Image files and/or folders (searched recursively)."),
+    out: Path = typer.Option(Path("predictions"), "--out", "-o", help="Folder for <name>.png and <name>_overlay.jpg."),
+    scales: str = typer.Option("0.5,0.75,1.0,1.25,1.5,1.75", help="Comma-separated test scales."),
+    flip: bool = typer.Option(True, help="Average with the horizontally flipped view."),
+    crf: str = typer.Option("none", help="Dense-CRF post-processing: none | seam | irn | getam | mcis."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    alpha: float = typer.Option(0.5, help="Overlay opacity of the class colours."),
+) -> None:
+    """Segment images with a trained network: palette label PNGs plus colour overlays."""
+    from wsss.config import InferSegParams
+    from wsss.segment import predict as run_predict
+
+    try:
+        scale_values = [float(v) for v in scales.split(",") if v.strip()]
+    except ValueError:
+        _fail(WsssError(f"--scales {scales!r}: expected comma-separated numbers"))
+    params = InferSegParams(split="", scales=scale_values, flip=flip, crf=crf, device=device)
+    try:
+        written, errors = run_predict(model, inputs, out, params, alpha)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"wrote {written} label maps and overlays to {out}")
+    if errors:
+        for message in errors:
+            typer.secho(f"skipped: {message}", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(1)
+
+
 @app.command("plots")
 def plots(
     out: Path = typer.Option(Path("dvc_plots/offline"), help="Folder for the rendered plots."),

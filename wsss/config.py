@@ -209,3 +209,33 @@ class RandomWalkParams:
 class EvalLabelsParams:
     split: str = "train"
     workers: int = 0
+
+
+def _segmentation_optim() -> OptimConfig:
+    # SEAM's retrain: SGD lr 1e-3, momentum 0.9, wd 5e-4, poly 0.9, new layers 10× (biases 20×).
+    return OptimConfig(lr=1e-3, momentum=0.9)
+
+
+@dataclass(frozen=True)
+class TrainSegParams:
+    arch: str = "largefov"                  # largefov (DeepLab-v1, SEAM) | aspp (DeepLab-v2)
+    backbone: str = "efficientnet_lite0"    # paper: resnet38 (largefov) or resnet101 (aspp)
+    weights: str = "packaged"
+    output_stride: int = 8
+    split: str = "train"                    # images whose pseudo labels train the network
+    scale_range: list[float] = field(default_factory=lambda: [0.5, 2.0])
+    crop: int = 321
+    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
+    engine: EngineConfig = field(default_factory=lambda: EngineConfig(batch_size=10, optim=_segmentation_optim()))
+
+
+@dataclass(frozen=True)
+class InferSegParams:
+    split: str = "val"
+    scales: list[float] = field(default_factory=lambda: [0.5, 0.75, 1.0, 1.25, 1.5, 1.75])
+    flip: bool = True
+    average: str = "probs"          # probs (softmax per view, then mean) | logits (mean, then softmax)
+    crf: str = "none"               # none | a dense-CRF preset: seam, irn, getam, mcis
+    crf_workers: int = 0            # CRF processes (0 = all cores)
+    device: str = "auto"
+    precision: str = "auto"         # auto (bf16 on CUDA) | fp32 | bf16

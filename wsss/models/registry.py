@@ -32,3 +32,4 @@ class Registry:
 
 BACKBONES = Registry("backbone")
 CLASSIFIERS = Registry("classifier")
+SEGMENTERS = Registry("segmentation architecture")

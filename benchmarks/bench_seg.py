@@ -1,0 +1,92 @@
+"""DeepLab retraining throughput (batch 10, crop 321, the real augmentation pipeline and loader) and
+multi-scale × flip inference (SEAM's six scales) on 500×375 images.
+
+    python benchmarks/bench_seg.py                        # paper setting (LargeFOV on ResNet-38) on CUDA if present
+    python benchmarks/bench_seg.py --arch aspp --backbone resnet101
+    python benchmarks/bench_seg.py --device cpu --backbone efficientnet_lite0 --output-stride 16 --steps 5
+
+Weights are random (throughput does not depend on them). Prints img/s for both phases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from wsss.config import EngineConfig
+from wsss.data.transforms import segmentation_augment
+from wsss.models.deeplab import SegmenterSpec, build_segmenter
+from wsss.segment import multiscale_probs
+from wsss.train.engine import Trainer, resolve_device
+from wsss.train.segmentation import segmentation_loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--arch", default="largefov")
+    parser.add_argument("--backbone", default="resnet38")
+    parser.add_argument("--output-stride", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--size", type=int, default=321)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--infer-images", type=int, default=20)
+    parser.add_argument("--scales", default="0.5,0.75,1.0,1.25,1.5,1.75")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    torch.backends.cudnn.benchmark = True
+    names = ("background", *(f"class{i}" for i in range(20)))
+    model = build_segmenter(SegmenterSpec(args.arch, args.backbone, names, args.output_stride), weights=None)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (375, 500, 3), dtype=np.uint8) for _ in range(16)]
+    labels = [rng.integers(0, 21, (375, 500), dtype=np.uint8) for _ in range(16)]
+
+    def make_item(index: int, item_rng: np.random.Generator) -> dict:
+        x, y = segmentation_augment(images[index % 16], labels[index % 16], item_rng, scale_range=(0.5, 2.0),
+                                    crop=args.size, jitter=(0.3, 0.3, 0.3, 0.1), mean=model.backbone.mean,
+                                    std=model.backbone.std)
+        return {"image": x, "label": y, "id": str(index)}
+
+    total = (args.steps + args.warmup) * args.batch
+    config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
+                          precision=args.precision, compile=args.compile, checkpoint_every=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(model, segmentation_loss, make_item, total, config, tmp)
+        trainer.fit(resume=False, stop_after=args.warmup)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        trainer.fit(resume=False, stop_after=args.warmup + args.steps)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        train_s = time.perf_counter() - start
+    print(f"device: {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}; "
+          f"{args.arch}/{args.backbone} OS {args.output_stride}, batch {args.batch}, crop {args.size}, "
+          f"precision {args.precision}, compile {args.compile}")
+    print(f"segmentation training: {args.steps * args.batch / train_s:.1f} img/s (incl. data loading)")
+
+    model.eval()
+    scales = tuple(float(s) for s in args.scales.split(","))
+    dtype = torch.bfloat16 if device.type == "cuda" and args.precision != "fp32" else None
+    multiscale_probs(model, images[0], scales, True, "probs", device, dtype)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for k in range(args.infer_images):
+        multiscale_probs(model, images[k % 16], scales, True, "probs", device, dtype)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    infer_s = time.perf_counter() - start
+    print(f"{len(scales)}-scale x flip inference: {args.infer_images / infer_s:.2f} img/s (500x375)")
+
+
+if __name__ == "__main__":
+    main()

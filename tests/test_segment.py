@@ -1,0 +1,120 @@
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from wsss import io
+from wsss.cli import app
+from wsss.config import InferSegParams
+from wsss.errors import ConfigError, DataError
+from wsss.models.deeplab import SegmenterSpec, build_segmenter, save_segmenter
+from wsss.segment import image_files, multiscale_probs, predict
+from wsss.viz import colorize, overlay
+
+
+class PixelwiseModel(torch.nn.Module):
+    """Logits are a per-pixel function of the colour: exactly flip-equivariant."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = type("B", (), {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)})()
+        self.conv = torch.nn.Conv2d(3, 3, 1)
+        torch.manual_seed(0)
+        torch.nn.init.normal_(self.conv.weight)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def test_flip_views_are_unflipped_before_averaging():
+    image = np.random.default_rng(0).integers(0, 255, (12, 17, 3), dtype=np.uint8)
+    model = PixelwiseModel()
+    single = multiscale_probs(model, image, [1.0], flip=False)
+    flipped = multiscale_probs(model, image, [1.0], flip=True)
+    np.testing.assert_allclose(flipped, single, atol=1e-6)
+    np.testing.assert_allclose(single.sum(0), 1.0, atol=1e-5)
+
+
+def test_probability_and_logit_averaging():
+    image = np.random.default_rng(1).integers(0, 255, (10, 14, 3), dtype=np.uint8)
+    model = PixelwiseModel()
+    scales = [0.5, 1.0]
+    probs = multiscale_probs(model, image, scales, flip=False, average="probs")
+    logits = multiscale_probs(model, image, scales, flip=False, average="logits")
+    views = [multiscale_probs(model, image, [s], flip=False, average="logits") for s in scales]
+    np.testing.assert_allclose(probs, np.mean(views, 0), atol=1e-6)
+    np.testing.assert_allclose(logits.sum(0), 1.0, atol=1e-5)
+    with pytest.raises(ConfigError, match="average"):
+        multiscale_probs(model, image, scales, average="max")
+
+
+def test_overlay_paints_objects_only():
+    image = np.full((2, 3, 3), 100, np.uint8)
+    label = np.array([[0, 1, 255], [2, 0, 1]], np.uint8)
+    out = overlay(image, label, alpha=0.5)
+    assert (out[label == 0] == 100).all() and (out[label == 255] == 100).all()
+    expected = np.rint(0.5 * 100 + 0.5 * colorize(label)[0, 1].astype(float))
+    np.testing.assert_array_equal(out[0, 1], expected)
+
+
+@pytest.fixture
+def segmenter(tmp_path):
+    spec = SegmenterSpec("largefov", "efficientnet_lite0", ("background", "a", "b"), 16)
+    torch.manual_seed(0)
+    save_segmenter(tmp_path / "seg.pt", build_segmenter(spec).eval(), spec)
+    return tmp_path / "seg.pt"
+
+
+def write_images(folder):
+    rng = np.random.default_rng(0)
+    io.write_jpeg(folder / "one.jpg", rng.integers(0, 255, (40, 56, 3), dtype=np.uint8))
+    io.write_jpeg(folder / "nested" / "two.jpg", rng.integers(0, 255, (33, 30, 3), dtype=np.uint8))
+    io.write_bytes(folder / "broken.png", b"not a png")
+    io.write_text(folder / "notes.txt", "ignored")
+
+
+def test_predict_writes_labels_and_overlays_and_reports_bad_files(tmp_path, segmenter):
+    write_images(tmp_path / "in")
+    params = InferSegParams(split="", scales=[0.5, 1.0], device="cpu")
+    written, errors = predict(segmenter, [tmp_path / "in"], tmp_path / "out", params)
+    assert written == 2
+    assert len(errors) == 1 and "broken.png" in errors[0]
+    label = io.read_label_png(tmp_path / "out" / "nested" / "two.png", 3)
+    assert label.shape == (33, 30)
+    assert io.read_image(tmp_path / "out" / "one_overlay.jpg").shape == (40, 56, 3)
+
+
+def test_predict_with_crf_matches_file_order(tmp_path, segmenter):
+    write_images(tmp_path / "in")
+    params = InferSegParams(split="", scales=[1.0], crf="mcis", crf_workers=2, device="cpu")
+    written, _ = predict(segmenter, [tmp_path / "in" / "one.jpg", tmp_path / "in" / "nested"], tmp_path / "out", params)
+    assert written == 2
+    assert io.read_label_png(tmp_path / "out" / "one.png").shape == (40, 56)
+    assert io.read_label_png(tmp_path / "out" / "two.png").shape == (33, 30)
+
+
+def test_image_files_errors():
+    with pytest.raises(DataError, match="no such file"):
+        image_files(["/nonexistent/folder"])
+
+
+def test_predict_cli(tmp_path, segmenter):
+    write_images(tmp_path / "in")
+    result = CliRunner().invoke(app, ["predict", str(segmenter), str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                                      "--scales", "1.0", "--no-flip", "--device", "cpu"])
+    assert result.exit_code == 1  # one unreadable file
+    assert "wrote 2 label maps" in result.output and "broken.png" in result.output
+    result = CliRunner().invoke(app, ["predict", str(segmenter), str(tmp_path / "in" / "one.jpg"), "-o",
+                                      str(tmp_path / "out2"), "--crf", "bogus", "--device", "cpu"])
+    assert result.exit_code == 1 and "crf 'bogus'" in result.output
+
+
+def test_class_mismatch_names_the_checkpoint():
+    from types import SimpleNamespace
+
+    from wsss.segment import check_classes
+
+    spec = SegmenterSpec("largefov", "efficientnet_lite0", ("background", "a"), 16)
+    check_classes(spec, SimpleNamespace(class_names=["background", "a"]), "seg.pt")
+    with pytest.raises(DataError, match="seg.pt: trained for classes"):
+        check_classes(spec, SimpleNamespace(class_names=["background", "b"]), "seg.pt")

@@ -1,0 +1,181 @@
+"""Segment images with a trained DeepLab network: multi-scale + flip test, optional dense CRF.
+
+Used by the ``infer_seg`` stage (a dataset split → sharded label PNGs) and by ``wsss predict``
+(arbitrary files or folders → label PNGs and colour overlays).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from wsss import io
+from wsss.cams.infer import shard_count
+from wsss.cams.multiscale import scaled_views
+from wsss.config import InferSegParams
+from wsss.data.dataset import Dataset
+from wsss.errors import ConfigError, DataError
+from wsss.models.deeplab import SegmenterSpec, load_segmenter
+from wsss.progress import default_workers, progress
+from wsss.refine.crf import CRF_PRESETS, dense_crf
+from wsss.train.engine import resolve_device
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+@torch.no_grad()
+def multiscale_probs(model, image: np.ndarray, scales=(1.0,), flip: bool = True, average: str = "probs",
+                     device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None) -> np.ndarray:
+    """C×H×W class probabilities: every view's logits upsampled to the image (``align_corners=False``),
+    un-flipped, and averaged as probabilities (``probs``) or as logits before one softmax (``logits``)."""
+    if average not in ("probs", "logits"):
+        raise ConfigError(f"average {average!r} is not one of probs, logits")
+    device = torch.device(device)
+    h, w = image.shape[:2]
+    backbone = model.backbone
+    total, count = None, 0
+    for scale in scales:
+        views = scaled_views(image, scale, backbone.mean, backbone.std, flip).to(device)
+        if device.type == "cuda":
+            views = views.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
+            logits = model(views)
+        logits = F.interpolate(logits.float(), (h, w), mode="bilinear", align_corners=False)
+        if flip:
+            logits = torch.cat([logits[:1], logits[1:].flip(-1)])
+        values = logits.softmax(1) if average == "probs" else logits
+        total = values.sum(0) if total is None else total + values.sum(0)
+        count += values.shape[0]
+    mean = total / count
+    return (mean if average == "probs" else mean.softmax(0)).cpu().numpy()
+
+
+def _crf_argmax(item: tuple[np.ndarray, np.ndarray], preset: str) -> np.ndarray:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one single-threaded CRF per process
+    image, probs = item
+    return dense_crf(image, probs, CRF_PRESETS[preset]).argmax(0).astype(np.uint8)
+
+
+class SegmentationRunner:
+    """A loaded network plus the test-time recipe; ``run(images)`` yields one label map per image."""
+
+    def __init__(self, checkpoint: str | Path, params: InferSegParams) -> None:
+        if params.crf != "none" and params.crf not in CRF_PRESETS:
+            raise ConfigError(f"crf {params.crf!r} is not 'none' or one of {sorted(CRF_PRESETS)}")
+        self.params = params
+        self.device = resolve_device(params.device)
+        self.model, self.spec = load_segmenter(checkpoint, self.device)
+        use_bf16 = params.precision == "bf16" or (params.precision == "auto" and self.device.type == "cuda")
+        self.dtype = torch.bfloat16 if use_bf16 else None
+        self.crf_workers = params.crf_workers or default_workers()
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.spec.class_names
+
+    def probs(self, image: np.ndarray) -> np.ndarray:
+        p = self.params
+        return multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype)
+
+    def run(self, images: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        if self.params.crf == "none":
+            for image in images:
+                yield self.probs(image).argmax(0).astype(np.uint8)
+            return
+        # The network runs here; CRFs of a chunk of images run in parallel processes.
+        import multiprocessing
+
+        fn = functools.partial(_crf_argmax, preset=self.params.crf)
+        chunk: list[tuple[np.ndarray, np.ndarray]] = []
+        with multiprocessing.get_context("spawn").Pool(self.crf_workers) as pool:
+            for image in images:
+                chunk.append((image, self.probs(image)))
+                if len(chunk) == 2 * self.crf_workers:
+                    yield from pool.map(fn, chunk)
+                    chunk = []
+            yield from pool.map(fn, chunk)
+
+
+def check_classes(spec: SegmenterSpec, dataset: Dataset, checkpoint: str | Path) -> None:
+    if list(spec.class_names) != dataset.class_names:
+        raise DataError(f"{checkpoint}: trained for classes {list(spec.class_names)}, dataset has {dataset.class_names}")
+
+
+def infer_segmentation(index_dir: str | Path, checkpoint: str | Path, params: InferSegParams,
+                       out_dir: str | Path) -> int:
+    """Label PNGs for every image of the split in a sharded folder (rank-sharded under torchrun)."""
+    runner = SegmentationRunner(checkpoint, params)
+    dataset = Dataset(index_dir)
+    check_classes(runner.spec, dataset, checkpoint)
+    ids = dataset.ids(params.split)
+    num_shards = shard_count(len(ids))
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world == rank]
+    images = (dataset.read_image(i) for i in mine)
+    labels = runner.run(images)
+    for image_id, label in progress(zip(mine, labels), len(mine), desc=f"segment {params.split}"):
+        io.write_label_png(io.label_map_path(out_dir, image_id), label)
+    return len(mine)
+
+
+def image_files(inputs: Iterable[str | Path]) -> list[tuple[Path, Path]]:
+    """(file, name relative to its input) for image files given directly or found under folders."""
+    found = []
+    for entry in map(Path, inputs):
+        if entry.is_dir():
+            files = sorted(p for p in entry.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            found += [(p, p.relative_to(entry)) for p in files]
+        elif entry.is_file():
+            found.append((entry, Path(entry.name)))
+        else:
+            raise DataError(f"{entry}: no such file or folder")
+    return found
+
+
+def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, params: InferSegParams,
+            overlay_alpha: float = 0.5) -> tuple[int, list[str]]:
+    """Write ``<name>.png`` (palette label map) and ``<name>_overlay.jpg`` per image under ``out_dir``.
+
+    Unreadable images are skipped and reported (the rest are still written); returns
+    (images written, error messages).
+    """
+    from wsss.viz import overlay
+
+    files = image_files(inputs)
+    if not files:
+        raise DataError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, inputs))}")
+    runner = SegmentationRunner(checkpoint, replace(params, split=""))
+    out_dir = Path(out_dir)
+    errors: list[str] = []
+    pending: deque[tuple[Path, np.ndarray]] = deque()
+
+    def readable_images() -> Iterator[np.ndarray]:
+        for path, name in files:
+            try:
+                image = io.read_image(path)
+            except DataError as error:
+                errors.append(str(error))
+                log.error("%s", error)
+                continue
+            pending.append((name, image))
+            yield image
+
+    written = 0
+    # Labels come back in input order (CRF chunks included), so each pairs with the oldest pending image.
+    for label in progress(runner.run(readable_images()), len(files), desc="predict"):
+        name, image = pending.popleft()
+        stem = out_dir / name.with_suffix("")
+        io.write_label_png(stem.with_suffix(".png"), label)
+        io.write_jpeg(stem.parent / f"{stem.name}_overlay.jpg", overlay(image, label, overlay_alpha), quality=90)
+        written += 1
+    return written, errors
