@@ -10,8 +10,6 @@ Weights are random (throughput does not depend on them). Prints img/s for both p
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 
 import numpy as np
 import torch
@@ -21,7 +19,8 @@ from wsss.config import EngineConfig, TrainClsParams
 from wsss.data.transforms import classification_augment
 from wsss.losses.seam import seam_losses
 from wsss.models.classifier import ClassifierSpec, build_classifier
-from wsss.train.engine import Trainer, resolve_device
+from wsss.train.engine import resolve_device
+from timing import device_name, per_item_seconds, training_seconds
 
 
 def main() -> None:
@@ -55,20 +54,11 @@ def main() -> None:
         label[index % 20] = 1
         return {"image": x, "label": label, "id": str(index)}
 
-    total = (args.steps + args.warmup) * args.batch
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
                           precision=args.precision, compile=args.compile, checkpoint_every=0)
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(model, lambda m, b: seam_losses(m, b["image"], b["label"]), make_item, total, config, tmp)
-        trainer.fit(resume=False, stop_after=args.warmup)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        trainer.fit(resume=False, stop_after=args.warmup + args.steps)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        train_s = time.perf_counter() - start
-    print(f"device: {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}; "
+    train_s = training_seconds(model, lambda m, b: seam_losses(m, b["image"], b["label"]), make_item, config,
+                               args.warmup, args.steps)
+    print(f"device: {device_name(device)}; "
           f"backbone {args.backbone}, batch {args.batch}, crop {args.size}, precision {args.precision}, "
           f"compile {args.compile}")
     print(f"SEAM training: {args.steps * args.batch / train_s:.1f} img/s (incl. data loading)")
@@ -78,16 +68,10 @@ def main() -> None:
     dtype = torch.bfloat16 if device.type == "cuda" and args.precision != "fp32" else None
     labels = np.zeros(20)
     labels[[3, 14]] = 1
-    multiscale_cams(model, images[0], labels, scales, True, "minmax", device, dtype)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for k in range(args.infer_images):
-        multiscale_cams(model, images[k % len(images)], labels, scales, True, "minmax", device, dtype)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    infer_s = time.perf_counter() - start
-    print(f"CAM inference ({len(scales)} scales x flip, 500x375): {args.infer_images / infer_s:.2f} img/s")
+    seconds = per_item_seconds(
+        lambda k: multiscale_cams(model, images[k % len(images)], labels, scales, True, "minmax", device, dtype),
+        args.infer_images, device)
+    print(f"CAM inference ({len(scales)} scales x flip, 500x375): {1 / seconds:.2f} img/s")
 
 
 if __name__ == "__main__":

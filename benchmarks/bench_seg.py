@@ -11,8 +11,6 @@ Weights are random (throughput does not depend on them). Prints img/s for both p
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 
 import numpy as np
 import torch
@@ -21,8 +19,9 @@ from wsss.config import EngineConfig
 from wsss.data.transforms import segmentation_augment
 from wsss.models.deeplab import SegmenterSpec, build_segmenter
 from wsss.segment import multiscale_probs
-from wsss.train.engine import Trainer, resolve_device
+from wsss.train.engine import resolve_device
 from wsss.train.segmentation import segmentation_loss
+from timing import device_name, per_item_seconds, training_seconds
 
 
 def main() -> None:
@@ -55,20 +54,10 @@ def main() -> None:
                                     std=model.backbone.std)
         return {"image": x, "label": y, "id": str(index)}
 
-    total = (args.steps + args.warmup) * args.batch
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
                           precision=args.precision, compile=args.compile, checkpoint_every=0)
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(model, segmentation_loss, make_item, total, config, tmp)
-        trainer.fit(resume=False, stop_after=args.warmup)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        trainer.fit(resume=False, stop_after=args.warmup + args.steps)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        train_s = time.perf_counter() - start
-    print(f"device: {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}; "
+    train_s = training_seconds(model, segmentation_loss, make_item, config, args.warmup, args.steps)
+    print(f"device: {device_name(device)}; "
           f"{args.arch}/{args.backbone} OS {args.output_stride}, batch {args.batch}, crop {args.size}, "
           f"precision {args.precision}, compile {args.compile}")
     print(f"segmentation training: {args.steps * args.batch / train_s:.1f} img/s (incl. data loading)")
@@ -76,16 +65,9 @@ def main() -> None:
     model.eval()
     scales = tuple(float(s) for s in args.scales.split(","))
     dtype = torch.bfloat16 if device.type == "cuda" and args.precision != "fp32" else None
-    multiscale_probs(model, images[0], scales, True, "probs", device, dtype)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for k in range(args.infer_images):
-        multiscale_probs(model, images[k % 16], scales, True, "probs", device, dtype)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    infer_s = time.perf_counter() - start
-    print(f"{len(scales)}-scale x flip inference: {args.infer_images / infer_s:.2f} img/s (500x375)")
+    seconds = per_item_seconds(lambda k: multiscale_probs(model, images[k % 16], scales, True, "probs", device, dtype),
+                               args.infer_images, device)
+    print(f"{len(scales)}-scale x flip inference: {1 / seconds:.2f} img/s (500x375)")
 
 
 if __name__ == "__main__":

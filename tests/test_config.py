@@ -35,6 +35,8 @@ def test_params_yaml_matches_dataclasses():
         "crf": config.CrfStageParams, "train_aff": config.TrainAffParams, "random_walk": config.RandomWalkParams,
         "eval_dcrf": config.EvalLabelsParams, "eval_rw": config.EvalLabelsParams,
         "train_seg": config.TrainSegParams, "infer_seg": config.InferSegParams, "eval_seg": config.EvalLabelsParams,
+        "train_mcis": config.TrainMcisParams, "localise_mcis": config.LocaliseMcisParams,
+        "mcis_labels": config.McisLabelsParams, "eval_mcis_labels": config.EvalLabelsParams,
     }
     for name, cls in sections.items():
         from_dict(cls, document[name], where=name)

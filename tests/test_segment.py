@@ -110,11 +110,8 @@ def test_predict_cli(tmp_path, segmenter):
 
 
 def test_class_mismatch_names_the_checkpoint():
-    from types import SimpleNamespace
+    from wsss.cams.common import check_class_names
 
-    from wsss.segment import check_classes
-
-    spec = SegmenterSpec("largefov", "efficientnet_lite0", ("background", "a"), 16)
-    check_classes(spec, SimpleNamespace(class_names=["background", "a"]), "seg.pt")
+    check_class_names(("background", "a"), ["background", "a"], "seg.pt")
     with pytest.raises(DataError, match="seg.pt: trained for classes"):
-        check_classes(spec, SimpleNamespace(class_names=["background", "b"]), "seg.pt")
+        check_class_names(("background", "a"), ["background", "b"], "seg.pt")

@@ -267,7 +267,7 @@ def interop_import_cams(
 ) -> None:
     """Read SEAM/psa .npy CAM dicts into the sharded wsss format (evaluate them with eval cams)."""
     from wsss import io
-    from wsss.cams.infer import shard_count
+    from wsss.cams.common import shard_count
 
     files = sorted(source.glob("*.npy"))
     if not files:

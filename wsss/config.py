@@ -111,9 +111,13 @@ class PrepareParams:
 class OptimConfig:
     lr: float = 0.01
     weight_decay: float = 5e-4
+    decay_biases: bool = False      # psa/SEAM: weight decay on weights only; MCIS: on every group
     momentum: float = 5e-4
     nesterov: bool = False
+    schedule: str = "poly"          # poly: (1 − t/T)^poly_power per step | step: × step_gamma at step_epochs
     poly_power: float = 0.9
+    step_epochs: list[int] = field(default_factory=lambda: [5, 10])
+    step_gamma: float = 0.1
     # LR multipliers of [pretrained weights, pretrained biases, new weights, new biases].
     lr_mult: list[float] = field(default_factory=lambda: [1.0, 2.0, 10.0, 20.0])
 
@@ -198,7 +202,7 @@ class TrainAffParams:
 @dataclass(frozen=True)
 class RandomWalkParams:
     split: str = "train"
-    alpha: float = 6.0              # background (1 − max)^α of the start scores (SEAM 6, psa 16)
+    alpha: float = 6.0              # background (1 − max)^α of the start scores (SEAM 6, psa 16); <= 0: auto
     beta: float = 8.0               # A^β
     logt: int = 6                   # t = 2^logt steps (SEAM 6, psa 8)
     batch: int = 8                  # images walked together (block-diagonal)
@@ -239,3 +243,45 @@ class InferSegParams:
     crf_workers: int = 0            # CRF processes (0 = all cores)
     device: str = "auto"
     precision: str = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
+
+
+def _mcis_optim() -> OptimConfig:
+    # MCIS: SGD nesterov, momentum 0.9, wd 5e-4 on every group, lr 1e-3, ×0.1 at epochs 5 and 10.
+    return OptimConfig(lr=1e-3, momentum=0.9, nesterov=True, decay_biases=True, schedule="step",
+                       step_epochs=[5, 10], step_gamma=0.1)
+
+
+@dataclass(frozen=True)
+class TrainMcisParams:
+    backbone: str = "efficientnet_lite0"    # paper: vgg16 (weights: a local torchvision vgg16 .pth)
+    weights: str = "packaged"
+    output_stride: int = 16                 # vgg16: 8
+    split: str = "train"
+    size: int = 256                         # images are resized to size × size (aspect ignored, as MCIS)
+    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
+    width: int = 512                        # channels of the three extra convs
+    head_std: float = 0.0                   # 0: MCIS's He init of the 1×1 heads; > 0: normal(0, head_std)
+    contrastive_from_epoch: int = 2         # 0-based epoch where the exclusive-label loss starts
+    engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=15, batch_size=5, optim=_mcis_optim()))
+
+
+@dataclass(frozen=True)
+class LocaliseMcisParams:
+    split: str = "train"
+    size: int = 256
+    related: int = 3                # related images drawn per present class (with replacement)
+    gate: float = 0.1               # a map joins the average only if sigmoid(its mean) > gate
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+
+
+@dataclass(frozen=True)
+class McisLabelsParams:
+    split: str = "train"
+    fg_threshold: float = 0.3       # channels below this are zeroed
+    att_threshold: float = 0.95     # localisation above this counts as salient
+    conflict_threshold: float = 0.99  # pixels where two channels exceed this are ignored
+    bg_saliency: int = 32           # background pixels with saliency ≥ this are ignored
+    min_foreground: float = 0.01    # images with less labelled foreground are ignored entirely
+    workers: int = 0

@@ -19,12 +19,12 @@ import torch
 import torch.nn.functional as F
 
 from wsss import io
-from wsss.cams.infer import shard_count
+from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from wsss.cams.multiscale import scaled_views
 from wsss.config import InferSegParams
 from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError, DataError
-from wsss.models.deeplab import SegmenterSpec, load_segmenter
+from wsss.models.deeplab import load_segmenter
 from wsss.progress import default_workers, progress
 from wsss.refine.crf import CRF_PRESETS, dense_crf
 from wsss.train.engine import resolve_device
@@ -75,8 +75,7 @@ class SegmentationRunner:
         self.params = params
         self.device = resolve_device(params.device)
         self.model, self.spec = load_segmenter(checkpoint, self.device)
-        use_bf16 = params.precision == "bf16" or (params.precision == "auto" and self.device.type == "cuda")
-        self.dtype = torch.bfloat16 if use_bf16 else None
+        self.dtype = inference_dtype(params.precision, self.device)
         self.crf_workers = params.crf_workers or default_workers()
 
     @property
@@ -106,21 +105,13 @@ class SegmentationRunner:
             yield from pool.map(fn, chunk)
 
 
-def check_classes(spec: SegmenterSpec, dataset: Dataset, checkpoint: str | Path) -> None:
-    if list(spec.class_names) != dataset.class_names:
-        raise DataError(f"{checkpoint}: trained for classes {list(spec.class_names)}, dataset has {dataset.class_names}")
-
-
 def infer_segmentation(index_dir: str | Path, checkpoint: str | Path, params: InferSegParams,
                        out_dir: str | Path) -> int:
     """Label PNGs for every image of the split in a sharded folder (rank-sharded under torchrun)."""
     runner = SegmentationRunner(checkpoint, params)
     dataset = Dataset(index_dir)
-    check_classes(runner.spec, dataset, checkpoint)
-    ids = dataset.ids(params.split)
-    num_shards = shard_count(len(ids))
-    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world == rank]
+    check_class_names(runner.class_names, dataset.class_names, checkpoint)
+    mine, _ = rank_share(dataset.ids(params.split))
     images = (dataset.read_image(i) for i in mine)
     labels = runner.run(images)
     for image_id, label in progress(zip(mine, labels), len(mine), desc=f"segment {params.split}"):

@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from wsss.refine.crf import CRF_PRESETS, CrfParams, background_from_alpha, crf_with_alpha, crf_with_constant_background, dense_crf
+from wsss.refine.crf import (
+    CRF_PRESETS, CrfParams, alpha_for_background, background_from_alpha, crf_with_alpha, crf_with_constant_background,
+    dense_crf,
+)
 
 
 def two_region_image():
@@ -49,3 +52,13 @@ def test_constant_background_and_validation():
     with pytest.raises(ValueError, match="differ in size"):
         dense_crf(image[:10], np.ones((2, 40, 60), np.float32))
     assert CRF_PRESETS["getam"].iterations == 20
+
+
+def test_alpha_for_background_inverts_the_reference_table():
+    # REFERENCE §10.5: t*(α) solving t = (1 − t)^α is 0.276 for α 4, 0.222 for 6, 0.094 for 24.
+    for alpha, threshold in [(4, 0.276), (6, 0.222), (24, 0.094)]:
+        assert alpha_for_background(threshold) == pytest.approx(alpha, rel=0.02)
+    t = 0.54
+    assert (1 - t) ** alpha_for_background(t) == pytest.approx(t)
+    with pytest.raises(ValueError):
+        alpha_for_background(1.0)

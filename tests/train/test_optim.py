@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from wsss.config import OptimConfig
-from wsss.train.optim import build_optimizer, poly_factor
+from wsss.train.optim import build_optimizer, poly_factor, set_scheduled_lr, step_factor
 
 
 def test_faithful_defaults_and_groups():
@@ -26,3 +26,14 @@ def test_poly_factor():
     assert poly_factor(0, 100, 0.9) == 1.0
     assert poly_factor(50, 100, 0.9) == pytest.approx(0.5**0.9)
     assert poly_factor(100, 100, 0.9) == 0.0
+
+
+def test_step_decay_matches_mcis():
+    assert [step_factor(e, [5, 10], 0.1) for e in (0, 4, 5, 9, 10, 14)] == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.01])
+    model = torch.nn.Linear(2, 2)
+    config = OptimConfig(lr=1e-3, schedule="step", step_epochs=[1, 2], momentum=0.9, nesterov=True)
+    optimizer = build_optimizer([[model.weight], [model.bias], [], []], config)
+    set_scheduled_lr(optimizer, config, step=25, max_steps=100, steps_per_epoch=10)  # epoch 2
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([1e-5, 2e-5])
+    with pytest.raises(ValueError, match="schedule"):
+        set_scheduled_lr(optimizer, OptimConfig(schedule="cosine"), 0, 10, 1)

@@ -54,6 +54,14 @@ def background_from_alpha(maps: np.ndarray, alpha: float) -> np.ndarray:
     return np.power(1.0 - maps.max(axis=0), alpha).astype(np.float32)
 
 
+def alpha_for_background(threshold: float) -> float:
+    """The α whose background (1 − max)^α equals max exactly at ``threshold`` (solves t = (1 − t)^α):
+    the power background that agrees with a constant background score ``threshold``."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"background threshold {threshold} is not in (0, 1)")
+    return float(np.log(threshold) / np.log1p(-threshold))
+
+
 def crf_with_alpha(image: np.ndarray, maps: np.ndarray, alpha: float, params: CrfParams = CRF_PRESETS["seam"]) -> np.ndarray:
     """CRF over the stack [bg = (1 − max)^α, maps]; returns (K+1)×H×W Q (channel 0 = background)."""
     stack = np.concatenate([background_from_alpha(maps, alpha)[None], maps.astype(np.float32)])

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from wsss import io
-from wsss.cams.infer import shard_count
+from wsss.cams.common import shard_count
 from wsss.config import CrfStageParams
 from wsss.data.dataset import Dataset
 from wsss.progress import chunked, parallel_imap

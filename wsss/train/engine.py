@@ -25,7 +25,7 @@ from wsss.errors import WsssError
 from wsss.progress import progress
 from wsss.train.data import AugmentedDataset, EpochBatches, collate
 from wsss.config import EngineConfig
-from wsss.train.optim import build_optimizer, set_poly_lr
+from wsss.train.optim import build_optimizer, set_scheduled_lr
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,7 @@ class Trainer:
             for batch in self._loader(epoch, start_batch):
                 if self.step >= end:
                     break
+                batch["epoch"] = epoch  # 0-based; schedules inside a loss (e.g. MCIS's late terms) read it
                 values = self._train_step(self._to_device(batch), batch)
                 for key, value in values.items():
                     running[key] = running.get(key, 0.0) + value
@@ -220,7 +221,7 @@ class Trainer:
         return self.model
 
     def _train_step(self, batch: dict, raw: dict) -> dict[str, float]:
-        set_poly_lr(self.optimizer, self.step, self.max_steps, self.config.optim.poly_power)
+        set_scheduled_lr(self.optimizer, self.config.optim, self.step, self.max_steps, self.steps_per_epoch)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=self.autocast_dtype is not None):
             losses = self.loss_fn(self.train_model, batch)

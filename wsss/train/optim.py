@@ -1,4 +1,4 @@
-"""SGD with psa/SEAM's parameter groups and per-step poly schedule.
+"""SGD with psa/SEAM's parameter groups and a per-step poly schedule (or MCIS's step decay).
 
 Faithful default: the reference ``PolyOptimizer`` passes weight decay positionally into SGD's momentum
 slot, so its effective momentum is 5e-4 (≈ none). ``momentum: 0.0005`` reproduces that; ``0.9`` is
@@ -23,7 +23,7 @@ def build_optimizer(groups: list[list[nn.Parameter]], config: OptimConfig) -> to
         is_bias = index % 2 == 1
         param_groups.append({
             "params": params, "lr": config.lr * mult, "initial_lr": config.lr * mult,
-            "weight_decay": 0.0 if is_bias else config.weight_decay,
+            "weight_decay": 0.0 if is_bias and not config.decay_biases else config.weight_decay,
         })
     return torch.optim.SGD(param_groups, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
 
@@ -33,7 +33,18 @@ def poly_factor(step: int, max_steps: int, power: float) -> float:
     return (1 - step / max_steps) ** power if step < max_steps else 0.0
 
 
-def set_poly_lr(optimizer: torch.optim.Optimizer, step: int, max_steps: int, power: float) -> None:
-    factor = poly_factor(step, max_steps, power)
+def step_factor(epoch: int, step_epochs: list[int], gamma: float) -> float:
+    """gamma^(number of decay epochs reached): MCIS multiplies the LR by 0.1 at the start of epochs 5 and 10."""
+    return gamma ** sum(epoch >= e for e in step_epochs)
+
+
+def set_scheduled_lr(optimizer: torch.optim.Optimizer, config: OptimConfig, step: int, max_steps: int,
+                     steps_per_epoch: int) -> None:
+    if config.schedule == "poly":
+        factor = poly_factor(step, max_steps, config.poly_power)
+    elif config.schedule == "step":
+        factor = step_factor(step // steps_per_epoch, config.step_epochs, config.step_gamma)
+    else:
+        raise ValueError(f"optim.schedule {config.schedule!r} is not one of poly, step")
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"] * factor

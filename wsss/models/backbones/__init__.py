@@ -1,6 +1,6 @@
 """Backbones register themselves on import; build one with :func:`build_backbone`."""
 
-from wsss.models.backbones import efficientnet, resnet38, torchvision_resnet  # noqa: F401  (registration)
+from wsss.models.backbones import efficientnet, resnet38, torchvision_resnet, vgg  # noqa: F401  (registration)
 from wsss.models.backbones.base import Backbone
 from wsss.models.registry import BACKBONES
 

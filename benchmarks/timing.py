@@ -1,0 +1,45 @@
+"""Timing helpers shared by the benchmark scripts (run as ``python benchmarks/bench_X.py``)."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from typing import Callable
+
+import torch
+
+from wsss.config import EngineConfig
+from wsss.train.engine import Trainer
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+
+
+def training_seconds(model, loss_fn: Callable, make_item: Callable, config: EngineConfig, warmup: int, steps: int) -> float:
+    """Seconds for ``steps`` engine steps (data loading included) after ``warmup`` untimed ones."""
+    device = torch.device(config.device)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(model, loss_fn, make_item, (warmup + steps) * config.batch_size, config, tmp)
+        trainer.fit(resume=False, stop_after=warmup)
+        synchronize(device)
+        start = time.perf_counter()
+        trainer.fit(resume=False, stop_after=warmup + steps)
+        synchronize(device)
+        return time.perf_counter() - start
+
+
+def per_item_seconds(fn: Callable[[int], object], count: int, device: torch.device) -> float:
+    """Seconds per call of ``fn(k)`` over ``count`` calls, after one untimed warm-up call."""
+    fn(0)
+    synchronize(device)
+    start = time.perf_counter()
+    for k in range(count):
+        fn(k)
+    synchronize(device)
+    return (time.perf_counter() - start) / count

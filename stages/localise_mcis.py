@@ -1,0 +1,17 @@
+"""Stage ``localise_mcis``: multi-round co-attentive localisation maps into cams/mcis (params: localise_mcis)."""
+
+import logging
+
+from stages.common import load_section, main
+from wsss.cams.coattention import localise_mcis
+from wsss.config import LocaliseMcisParams
+
+
+def run() -> None:
+    params = load_section("localise_mcis", LocaliseMcisParams)
+    count = localise_mcis("data/prepared", "models/mcis.pt", params, "cams/mcis")
+    logging.getLogger("stages.localise_mcis").info("wrote maps of %d images to cams/mcis", count)
+
+
+if __name__ == "__main__":
+    main(run)

@@ -1,0 +1,76 @@
+"""Saliency-guided pseudo labels from localisation maps (MCIS ``gen_gt.py``, OAA's rule with MCIS's
+thresholds): saliency decides background, the maps decide which class a salient pixel belongs to,
+and uncertain pixels are ignored (255)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from wsss import io
+from wsss.cams.common import shard_count
+from wsss.config import McisLabelsParams
+from wsss.data.dataset import Dataset
+from wsss.data.palette import IGNORE_INDEX
+from wsss.errors import DataError
+from wsss.progress import chunked, parallel_imap
+
+
+def minmax(map_: np.ndarray, eps: float = 1e-8) -> np.ndarray:
+    low, high = map_.min(), map_.max()
+    return (map_ - low) / (high - low + eps)
+
+
+def saliency_pseudo_label(maps: np.ndarray, classes: np.ndarray, saliency: np.ndarray,
+                          params: McisLabelsParams = McisLabelsParams()) -> np.ndarray:
+    """H×W label ids from K×H×W maps of the 0-based ``classes`` and a saliency map in [0, 1].
+
+    Scores: background = 1 − saliency, class c+1 = min–max normalised map; scores below
+    ``fg_threshold`` are zeroed; the label is the argmax; pixels where several scores exceed
+    ``conflict_threshold`` are ignored, as are background pixels that are salient (saliency, raised to
+    255 wherever a map exceeds ``att_threshold``, ≥ ``bg_saliency``); an image whose labelled
+    foreground covers less than ``min_foreground`` of it is ignored entirely.
+    """
+    if maps.shape[1:] != saliency.shape:
+        raise ValueError(f"maps {maps.shape[1:]} and saliency {saliency.shape} differ in size")
+    scores = np.zeros((int(classes.max(initial=-1)) + 2, *saliency.shape), np.float32)
+    scores[0] = 1.0 - saliency
+    salient = 255.0 * saliency.astype(np.float32)  # bg_saliency is on the 0..255 scale, as the reference
+    for c, map_ in zip(classes, maps.astype(np.float32)):
+        att = minmax(map_)
+        scores[c + 1] = att
+        salient = np.maximum(salient, 255.0 * (att > params.att_threshold))
+    scores[scores < params.fg_threshold] = 0
+    label = scores.argmax(0).astype(np.uint8)
+    label[(scores > params.conflict_threshold).sum(0) > 1] = IGNORE_INDEX
+    label[(label == 0) & (salient >= params.bg_saliency)] = IGNORE_INDEX
+    foreground = ((label > 0) & (label != IGNORE_INDEX)).mean()
+    if foreground < params.min_foreground:
+        label[:] = IGNORE_INDEX
+    return label
+
+
+def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, params: McisLabelsParams) -> int:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    dataset = Dataset(index_dir)
+    reader = io.CamShardReader(cam_dir)
+    for image_id in ids:
+        classes, maps = reader.read(image_id)
+        shape = maps.shape[1:]
+        saliency = dataset.read_saliency(image_id, shape)
+        io.write_label_png(io.label_map_path(out_dir, image_id), saliency_pseudo_label(maps, classes, saliency, params))
+    return len(ids)
+
+
+def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path) -> int:
+    dataset = Dataset(index_dir)
+    if dataset.spec.saliency_dir is None:
+        raise DataError(f"{index_dir}: the dataset has no saliency maps (prepare.*.saliency); MCIS labels need them")
+    ids = io.sorted_by_shard(dataset.ids(params.split), shard_count(len(dataset.ids(params.split))))
+    fn = functools.partial(_labels_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), out_dir=str(out_dir),
+                           params=params)
+    return sum(parallel_imap(fn, chunked(ids, 16), params.workers, desc="saliency labels", unit="16 img"))
