@@ -115,3 +115,19 @@ def test_class_mismatch_names_the_checkpoint():
     check_class_names(("background", "a"), ["background", "a"], "seg.pt")
     with pytest.raises(DataError, match="seg.pt: trained for classes"):
         check_class_names(("background", "a"), ["background", "b"], "seg.pt")
+
+
+def test_segmentation_loss_ignores_255_and_survives_fully_ignored_batches():
+    from wsss.train.segmentation import segmentation_loss
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 1)
+    image = torch.randn(2, 3, 4, 4)
+    label = torch.randint(0, 3, (2, 4, 4))
+    label[0, :2] = 255
+    loss = segmentation_loss(model, {"image": image, "label": label})["loss"]
+    expected = torch.nn.functional.cross_entropy(model(image), label, ignore_index=255)
+    torch.testing.assert_close(loss, expected)
+    ignored = segmentation_loss(model, {"image": image, "label": torch.full_like(label, 255)})["loss"]
+    assert float(ignored.detach()) == 0.0
+    ignored.backward()  # a zero loss with a graph, not NaN

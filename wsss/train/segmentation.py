@@ -50,10 +50,14 @@ class SegmentationItems:
 
 
 def segmentation_loss(model, batch: dict) -> dict:
-    """Pixel cross-entropy of the upsampled logits; ignored pixels (255) do not count."""
+    """Pixel cross-entropy of the upsampled logits averaged over labelled pixels; ignored pixels (255)
+    do not count, and a batch whose crops are all ignored contributes zero instead of NaN (saliency
+    labels ignore whole images)."""
     logits = model(batch["image"])
     logits = F.interpolate(logits.float(), batch["label"].shape[-2:], mode="bilinear", align_corners=False)
-    return {"loss": F.cross_entropy(logits, batch["label"], ignore_index=IGNORE_INDEX)}
+    total = F.cross_entropy(logits, batch["label"], ignore_index=IGNORE_INDEX, reduction="sum")
+    labelled = (batch["label"] != IGNORE_INDEX).sum().clamp_min(1)
+    return {"loss": total / labelled}
 
 
 def train_segmenter(index_dir: str | Path, label_dir: str | Path, params: TrainSegParams, out_path: str | Path,
