@@ -16,7 +16,7 @@ import torch
 
 from timing import device_name, per_item_seconds, training_seconds
 from wsss.cams.coattention import coattention_maps
-from wsss.config import EngineConfig, LocaliseMcisParams
+from wsss.config import EngineConfig, LocaliseMcisParams, OptimConfig
 from wsss.data.transforms import to_tensor
 from wsss.models.coattention import mcis_losses
 from wsss.train.engine import resolve_device
@@ -40,7 +40,8 @@ def main() -> None:
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = True
     names = ("background", *(f"class{i}" for i in range(20)))
-    model = build_mcis(McisSpec(args.backbone, 20, args.output_stride, args.width, names), weights=None)
+    # Small heads and LR keep random-weight training finite (the NaN guard would stop the run).
+    model = build_mcis(McisSpec(args.backbone, 20, args.output_stride, args.width, names, head_std=0.01), weights=None)
     mean, std = model.backbone.mean, model.backbone.std
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (375, 500, 3), dtype=np.uint8) for _ in range(8)]
@@ -57,7 +58,8 @@ def main() -> None:
                 "label_a": label, "label_b": label, "id": str(index)}
 
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
-                          precision=args.precision, checkpoint_every=0)
+                          precision=args.precision, checkpoint_every=0,
+                          optim=OptimConfig(lr=1e-4, momentum=0.9, nesterov=True, decay_biases=True))
     train_s = training_seconds(model, mcis_losses, make_item, config, args.warmup, args.steps)
     print(f"device: {device_name(device)}; backbone {args.backbone} OS {args.output_stride}, batch {args.batch} pairs, "
           f"size {args.size}, precision {args.precision}")
