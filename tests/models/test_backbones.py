@@ -80,3 +80,21 @@ def test_torchvision_resnet_from_local_file(tmp_path):
     torch.save({"nonsense": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(CheckpointError, match="bad.pth"):
         build_backbone("resnet50", weights=str(tmp_path / "bad.pth"))
+
+
+def test_mcis_vgg16_layout_and_torchvision_weights(tmp_path):
+    """pool4 is 3×3 stride 1 and conv5 dilated: output stride 8; torchvision ``features.*`` keys load."""
+    import torchvision
+
+    reference = torchvision.models.vgg16(weights=None)
+    torch.save(reference.state_dict(), tmp_path / "vgg16.pth")
+    model = build_backbone("vgg16", str(tmp_path / "vgg16.pth"), 8).eval()
+    torch.testing.assert_close(model.features[28].weight, reference.features[28].weight)
+    assert model.features[23].kernel_size == 3 and model.features[23].stride == 1
+    assert model.features[24].dilation == (2, 2)
+    mid, high, final = model(torch.randn(1, 3, 64, 96))
+    assert [t.shape[1] for t in (mid, high, final)] == [256, 512, 512]
+    assert mid.shape[2:] == high.shape[2:] == final.shape[2:] == (8, 12)
+    torch.save({"fc.weight": torch.zeros(1)}, tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="other.pth"):
+        build_backbone("vgg16", str(tmp_path / "other.pth"), 8)
