@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 import torch
 
-from timing import device_name, per_item_seconds, training_seconds
+from timing import device_name, engine_arguments, per_item_seconds, training_seconds
 from wsss.cams.coattention import coattention_maps
 from wsss.config import EngineConfig, LocaliseMcisParams, OptimConfig
 from wsss.data.transforms import to_tensor
@@ -25,17 +25,8 @@ from wsss.train.mcis import McisSpec, build_mcis, square
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--backbone", default="vgg16")
-    parser.add_argument("--output-stride", type=int, default=8)
+    engine_arguments(parser, backbone="vgg16", batch=5, size=256, steps=20, warmup=3, infer_images=10)
     parser.add_argument("--width", type=int, default=512)
-    parser.add_argument("--batch", type=int, default=5)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--precision", default="auto")
-    parser.add_argument("--infer-images", type=int, default=10)
     args = parser.parse_args()
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = True
@@ -58,7 +49,7 @@ def main() -> None:
                 "label_a": label, "label_b": label, "id": str(index)}
 
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
-                          precision=args.precision, checkpoint_every=0,
+                          precision=args.precision, compile=args.compile, checkpoint_every=0,
                           optim=OptimConfig(lr=1e-4, momentum=0.9, nesterov=True, decay_biases=True))
     train_s = training_seconds(model, mcis_losses, make_item, config, args.warmup, args.steps)
     print(f"device: {device_name(device)}; backbone {args.backbone} OS {args.output_stride}, batch {args.batch} pairs, "

@@ -20,22 +20,12 @@ from wsss.data.transforms import classification_augment
 from wsss.losses.seam import seam_losses
 from wsss.models.classifier import ClassifierSpec, build_classifier
 from wsss.train.engine import resolve_device
-from timing import device_name, per_item_seconds, training_seconds
+from timing import device_name, engine_arguments, per_item_seconds, training_seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--backbone", default="resnet38")
-    parser.add_argument("--output-stride", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--size", type=int, default=448)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--precision", default="auto")
-    parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--infer-images", type=int, default=20)
+    engine_arguments(parser, backbone="resnet38", batch=8, size=448, steps=30, warmup=5, infer_images=20)
     parser.add_argument("--scales", default="0.5,1.0,1.5,2.0")
     args = parser.parse_args()
     device = resolve_device(args.device)

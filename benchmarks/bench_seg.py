@@ -21,23 +21,13 @@ from wsss.models.deeplab import SegmenterSpec, build_segmenter
 from wsss.segment import multiscale_probs
 from wsss.train.engine import resolve_device
 from wsss.train.segmentation import segmentation_loss
-from timing import device_name, per_item_seconds, training_seconds
+from timing import device_name, engine_arguments, per_item_seconds, training_seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--device", default="auto")
     parser.add_argument("--arch", default="largefov")
-    parser.add_argument("--backbone", default="resnet38")
-    parser.add_argument("--output-stride", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--size", type=int, default=321)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--precision", default="auto")
-    parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--infer-images", type=int, default=20)
+    engine_arguments(parser, backbone="resnet38", batch=10, size=321, steps=30, warmup=5, infer_images=20)
     parser.add_argument("--scales", default="0.5,0.75,1.0,1.25,1.5,1.75")
     args = parser.parse_args()
     device = resolve_device(args.device)

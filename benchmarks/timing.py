@@ -43,3 +43,19 @@ def per_item_seconds(fn: Callable[[int], object], count: int, device: torch.devi
         fn(k)
     synchronize(device)
     return (time.perf_counter() - start) / count
+
+
+def engine_arguments(parser, *, backbone: str, batch: int, size: int, steps: int, warmup: int,
+                     infer_images: int) -> None:
+    """The options every training + inference benchmark takes (defaults = the paper's setting)."""
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--backbone", default=backbone)
+    parser.add_argument("--output-stride", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--size", type=int, default=size)
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--infer-images", type=int, default=infer_images)
