@@ -37,9 +37,24 @@ def test_params_yaml_matches_dataclasses():
         "train_seg": config.TrainSegParams, "infer_seg": config.InferSegParams, "eval_seg": config.EvalLabelsParams,
         "train_mcis": config.TrainMcisParams, "localise_mcis": config.LocaliseMcisParams,
         "mcis_labels": config.McisLabelsParams, "eval_mcis_labels": config.EvalLabelsParams,
+        "train_getam": config.TrainGetamParams, "localise_getam": config.LocaliseGetamParams,
+        "getam_labels": config.GetamLabelsParams, "eval_getam_labels": config.EvalLabelsParams,
+        "infer_getam": config.InferSegParams,
     }
     for name, cls in sections.items():
         from_dict(cls, document[name], where=name)
     for method, section in document["train_cls"].items():
         assert from_dict(config.TrainClsParams, section).method == method
     assert set(document) == set(sections) | {"train_cls"}
+
+
+def test_getam_defaults_are_the_reference_code():
+    from wsss import config
+
+    p = config.TrainGetamParams()
+    assert (p.encoder, p.crop, p.resize_long, p.engine.batch_size, p.engine.epochs, p.cls_epochs) == \
+        ("vit_b_r50", 256, [230, 292], 4, 20, 10)
+    assert (p.engine.optim.lr, p.engine.optim.momentum, p.engine.optim.weight_decay) == (0.04, 5e-4, 0.0)
+    assert p.seg_lr_scale == 0.1 and p.maps.start_block == 6 and p.maps.pamr_dilations == [1, 2, 4, 8, 12, 24]
+    assert p.maps.pamr_iterations == 10
+    assert (p.completion.gamma, p.completion.percentile, p.completion.opening) == (32.0, 0.9, 10)

@@ -48,6 +48,19 @@ def test_probability_and_logit_averaging():
         multiscale_probs(model, image, scales, average="max")
 
 
+def test_square_size_views_are_resized_back_to_the_image():
+    yy, xx = np.mgrid[0:10, 0:14]
+    image = np.stack([yy * 20, xx * 15, 200 - xx * 10], -1).astype(np.uint8)  # smooth: resizing keeps it
+    model = PixelwiseModel()
+    probs = multiscale_probs(model, image, flip=False, average="logits", sizes=[8, 16])
+    assert probs.shape == (3, 10, 14)
+    # A pixelwise model on a bilinear resize and back is close to the model on the image itself.
+    direct = multiscale_probs(model, image, [1.0], flip=False, average="logits")
+    assert np.abs(probs - direct).mean() < 0.02
+    views = [multiscale_probs(model, image, flip=False, average="logits", sizes=[s]) for s in (8, 16)]
+    assert not np.allclose(views[0], views[1])  # sizes, not scales, decide the views
+
+
 def test_overlay_paints_objects_only():
     image = np.full((2, 3, 3), 100, np.uint8)
     label = np.array([[0, 1, 255], [2, 0, 1]], np.uint8)

@@ -158,10 +158,12 @@ def eval_cams(
 
 @app.command("predict")
 def predict(
-    model: Path = typer.Argument(..., help="Segmentation checkpoint (models/seg_<method>.pt)."),
+    model: Path = typer.Argument(..., help="Segmentation checkpoint: DeepLab (models/seg_<method>.pt) or GETAM (models/getam.pt)."),
     inputs: List[Path] = typer.Argument(..., help="Image files and/or folders (searched recursively)."),
     out: Path = typer.Option(Path("predictions"), "--out", "-o", help="Folder for <name>.png and <name>_overlay.jpg."),
     scales: str = typer.Option("0.5,0.75,1.0,1.25,1.5,1.75", help="Comma-separated test scales."),
+    sizes: str = typer.Option("", help="Comma-separated square test sizes instead of scales (GETAM: 256,320,480)."),
+    average: str = typer.Option("probs", help="probs (softmax per view, then mean) | logits (GETAM)."),
     flip: bool = typer.Option(True, help="Average with the horizontally flipped view."),
     crf: str = typer.Option("none", help="Dense-CRF post-processing: none | seam | irn | getam | mcis."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
@@ -173,9 +175,11 @@ def predict(
 
     try:
         scale_values = [float(v) for v in scales.split(",") if v.strip()]
+        size_values = [int(v) for v in sizes.split(",") if v.strip()]
     except ValueError:
-        _fail(WsssError(f"--scales {scales!r}: expected comma-separated numbers"))
-    params = InferSegParams(split="", scales=scale_values, flip=flip, crf=crf, device=device)
+        _fail(WsssError(f"--scales {scales!r} / --sizes {sizes!r}: expected comma-separated numbers"))
+    params = InferSegParams(split="", scales=scale_values, sizes=size_values, flip=flip, average=average, crf=crf,
+                            device=device)
     try:
         written, errors = run_predict(model, inputs, out, params, alpha)
     except WsssError as error:

@@ -237,6 +237,7 @@ class TrainSegParams:
 class InferSegParams:
     split: str = "val"
     scales: list[float] = field(default_factory=lambda: [0.5, 0.75, 1.0, 1.25, 1.5, 1.75])
+    sizes: list[int] = field(default_factory=list)  # if set: views resized to size × size instead (GETAM)
     flip: bool = True
     average: str = "probs"          # probs (softmax per view, then mean) | logits (mean, then softmax)
     crf: str = "none"               # none | a dense-CRF preset: seam, irn, getam, mcis

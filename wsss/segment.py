@@ -20,10 +20,14 @@ import torch.nn.functional as F
 
 from wsss import io
 from wsss.cams.common import check_class_names, inference_dtype, rank_share
+from PIL import Image
+
 from wsss.cams.multiscale import scaled_views
 from wsss.config import InferSegParams
 from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError, DataError
+from wsss.data.transforms import to_tensor
+from wsss.models import checkpoint as model_file
 from wsss.models.deeplab import load_segmenter
 from wsss.progress import default_workers, progress
 from wsss.refine.crf import CRF_PRESETS, dense_crf
@@ -33,19 +37,42 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
+def load_segmentation_model(path: str | Path, device: torch.device | str = "cpu"):
+    """(model, spec) of a DeepLab (``segmenter``) or GETAM (``getam``) checkpoint; both specs carry
+    ``class_names`` and both models map images to background + class logits."""
+    kind = model_file.read_checkpoint_kind(path)
+    if kind == "getam":
+        from wsss.models.getam import load_getam
+
+        return load_getam(path, device)
+    return load_segmenter(path, device)
+
+
+def sized_views(image: np.ndarray, size: int, mean, std, flip: bool) -> torch.Tensor:
+    """The image resized to size × size (bilinear, aspect not kept: GETAM's test), with its flip."""
+    resized = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+    x = to_tensor(resized, mean, std)
+    return torch.stack([x, x.flip(-1)]) if flip else x[None]
+
+
 @torch.no_grad()
 def multiscale_probs(model, image: np.ndarray, scales=(1.0,), flip: bool = True, average: str = "probs",
-                     device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None) -> np.ndarray:
+                     device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None,
+                     sizes=()) -> np.ndarray:
     """C×H×W class probabilities: every view's logits upsampled to the image (``align_corners=False``),
-    un-flipped, and averaged as probabilities (``probs``) or as logits before one softmax (``logits``)."""
+    un-flipped, and averaged as probabilities (``probs``) or as logits before one softmax (``logits``).
+    Views are the image scaled by each of ``scales``, or, when ``sizes`` is given, resized to each
+    size × size."""
     if average not in ("probs", "logits"):
         raise ConfigError(f"average {average!r} is not one of probs, logits")
     device = torch.device(device)
     h, w = image.shape[:2]
     backbone = model.backbone
     total, count = None, 0
-    for scale in scales:
-        views = scaled_views(image, scale, backbone.mean, backbone.std, flip).to(device)
+    make_views = ([functools.partial(sized_views, image, size) for size in sizes] if sizes else
+                  [functools.partial(scaled_views, image, scale) for scale in scales])
+    for make in make_views:
+        views = make(backbone.mean, backbone.std, flip).to(device)
         if device.type == "cuda":
             views = views.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
@@ -74,7 +101,7 @@ class SegmentationRunner:
             raise ConfigError(f"crf {params.crf!r} is not 'none' or one of {sorted(CRF_PRESETS)}")
         self.params = params
         self.device = resolve_device(params.device)
-        self.model, self.spec = load_segmenter(checkpoint, self.device)
+        self.model, self.spec = load_segmentation_model(checkpoint, self.device)
         self.dtype = inference_dtype(params.precision, self.device)
         self.crf_workers = params.crf_workers or default_workers()
 
@@ -84,7 +111,7 @@ class SegmentationRunner:
 
     def probs(self, image: np.ndarray) -> np.ndarray:
         p = self.params
-        return multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype)
+        return multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype, p.sizes)
 
     def run(self, images: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         if self.params.crf == "none":

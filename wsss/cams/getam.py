@@ -12,12 +12,21 @@ present in the batch instead of one per (image, class) as in the reference.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from wsss import io
+from wsss.cams.common import check_class_names, inference_dtype, rank_share
+from wsss.config import GetamMapParams, LocaliseGetamParams
+from wsss.data.dataset import Dataset
+from wsss.data.transforms import to_tensor
+from wsss.progress import progress
 from wsss.refine.pamr import DILATIONS, ITERATIONS, pamr
+from wsss.train.engine import resolve_device
 
 
 def block_relevance(attention: torch.Tensor, gradient: torch.Tensor, prefix: int = 1) -> torch.Tensor:
@@ -69,13 +78,54 @@ def refined_getam_maps(model, images: torch.Tensor, labels: torch.Tensor, start_
     (``align_corners=True``), refined by PAMR on the image, divided by their peak."""
     maps = getam_maps(model, images, labels, start_block)
     maps = F.interpolate(maps, images.shape[-2:], mode="bilinear", align_corners=True)
-    if iterations > 0:
-        # Only present classes are refined (absent maps are zero and stay zero): PAMR's cost is per channel.
-        refined = torch.zeros_like(maps)
-        for b, present in enumerate(labels > 0):
-            channels = torch.nonzero(present).flatten()
-            if len(channels):
-                refined[b, channels] = pamr(images[b : b + 1].detach(), maps[b : b + 1, channels], dilations,
-                                            iterations)[0]
-        maps = refined
-    return normalise_peak(maps)
+    return normalise_peak(refine_present(images, maps, labels, dilations, iterations))
+
+
+def refine_present(images: torch.Tensor, maps: torch.Tensor, labels: torch.Tensor, dilations: Sequence[int],
+                   iterations: int) -> torch.Tensor:
+    """PAMR of each image's present-class maps (absent maps are zero and stay zero; PAMR's cost is per
+    channel, so they are skipped)."""
+    if iterations <= 0:
+        return maps
+    refined = torch.zeros_like(maps)
+    for b, present in enumerate(labels > 0):
+        channels = torch.nonzero(present).flatten()
+        if len(channels):
+            refined[b, channels] = pamr(images[b : b + 1].detach(), maps[b : b + 1, channels], dilations,
+                                        iterations)[0]
+    return refined
+
+
+def image_getam_maps(model, image: np.ndarray, classes: np.ndarray, params: GetamMapParams,
+                     device: torch.device, dtype: torch.dtype | None = None) -> np.ndarray:
+    """K×H×W refined, peak-normalised maps of the 0-based ``classes`` for a whole H×W×3 image, run at
+    its own size (zero-padded, in normalised space, up to a multiple of 16)."""
+    h, w = image.shape[:2]
+    x = to_tensor(image, model.encoder.mean, model.encoder.std)[None].to(device)
+    x = F.pad(x, (0, -w % 16, 0, -h % 16))
+    labels = torch.zeros(1, model.classifier.out_features, device=device)
+    labels[0, torch.as_tensor(classes, dtype=torch.long)] = 1
+    with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        maps = getam_maps(model, x, labels, params.start_block)
+    maps = F.interpolate(maps.float(), x.shape[-2:], mode="bilinear", align_corners=True)[..., :h, :w]
+    maps = refine_present(x[..., :h, :w], maps, labels, params.pamr_dilations, params.pamr_iterations)
+    return normalise_peak(maps)[0, torch.as_tensor(classes, dtype=torch.long)].cpu().numpy()
+
+
+def localise_getam(index_dir: str | Path, checkpoint: str | Path, params: LocaliseGetamParams,
+                   out_dir: str | Path) -> int:
+    """Write the GETAM maps of every image of the split in the project's CAM format."""
+    from wsss.models.getam import load_getam
+
+    device = resolve_device(params.device)
+    model, spec = load_getam(checkpoint, device)
+    dataset = Dataset(index_dir)
+    check_class_names(spec.class_names, dataset.class_names, checkpoint)
+    dtype = inference_dtype(params.precision, device)
+    mine, num_shards = rank_share(dataset.ids(params.split))
+    with io.CamShardWriter(out_dir, num_shards) as writer:
+        for image_id in progress(mine, len(mine), desc="getam maps"):
+            classes = np.flatnonzero(dataset.labels(image_id))
+            maps = image_getam_maps(model, dataset.read_image(image_id), classes, params.maps, device, dtype)
+            writer.write(image_id, classes, maps)
+    return len(mine)

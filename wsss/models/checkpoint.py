@@ -20,8 +20,8 @@ def save_model(path: str | Path, model: nn.Module, kind: str, spec: dict, extra:
         torch.save(state, tmp)
 
 
-def read_checkpoint(path: str | Path, kind: str) -> dict:
-    """A wsss checkpoint of the given kind; anything else raises CheckpointError naming the file."""
+def read_checkpoint(path: str | Path, kind: str | None) -> dict:
+    """A wsss checkpoint of the given kind (None: any); anything else raises CheckpointError naming the file."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -31,7 +31,7 @@ def read_checkpoint(path: str | Path, kind: str) -> dict:
         raise CheckpointError(f"{path}: cannot read checkpoint ({error})") from error
     if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
         raise CheckpointError(f"{path}: not a wsss model checkpoint (use the import commands for original weights)")
-    if state.get("kind") != kind:
+    if kind is not None and state.get("kind") != kind:
         raise CheckpointError(f"{path}: holds a {state.get('kind')!r} model, expected {kind!r}")
     return state
 
@@ -41,3 +41,7 @@ def load_weights(path: str | Path, model: nn.Module, state: dict) -> None:
         model.load_state_dict(state["state_dict"], strict=True)
     except RuntimeError as error:
         raise CheckpointError(f"{path}: weights do not fit the model its spec describes ({error})") from error
+
+
+def read_checkpoint_kind(path: str | Path) -> str:
+    return read_checkpoint(path, None)["kind"]

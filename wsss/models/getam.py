@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from wsss.models import checkpoint
@@ -72,9 +73,12 @@ class GetamNet(nn.Module):
         every phase of training goes through DDP's forward."""
         if output == "cls":
             return self.forward_cls(x)
-        pyramid = self.pyramid(x)
         if output == "seg":
-            return self.decoder(pyramid)
+            # Any image size: pad (mean colour) to a multiple of the patch, cut the logits back.
+            h, w = x.shape[-2:]
+            logits = self.decoder(self.pyramid(F.pad(x, (0, -w % PATCH, 0, -h % PATCH))))
+            return logits[..., :h, :w]
+        pyramid = self.pyramid(x)
         if output == "both":
             return self.classify(pyramid), self.decoder(pyramid)
         raise ValueError(f"output {output!r} is not one of seg, cls, both")

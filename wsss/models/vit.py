@@ -123,8 +123,7 @@ class VitEncoder(nn.Module):
         last = max(self.layout.block_taps)
         for index, block in enumerate(vit.blocks[: last + 1]):
             tokens = block(tokens)
-            if index in self.layout.block_taps:
-                taps.append(tokens)
+            taps.extend(tokens for tap in self.layout.block_taps if tap == index)  # a block may feed two taps
         prefix = tokens[:, : self.num_prefix_tokens]
         return prefix, taps, (h, w)
 
@@ -136,7 +135,7 @@ def _timm_vit(model_name: str, weights: str | None) -> nn.Module:
     try:
         return timm.create_model(model_name, pretrained=bool(weights), pretrained_cfg_overlay=overlay,
                                  num_classes=0, dynamic_img_size=True)
-    except (RuntimeError, ValueError, OSError) as error:
+    except Exception as error:  # noqa: BLE001 - timm/torch raise many types for a wrong or corrupt file
         raise CheckpointError(f"{weights}: cannot load {model_name} weights ({error})") from error
 
 

@@ -6,23 +6,31 @@ saliency map → a pseudo-label map.
 2. Completion: for each present class (lowest index first), pixels above the ``percentile`` of its
    strictly positive activations that saliency called background become that class.
 3. Noise removal: the non-background mask (ignored pixels included) is opened with an
-   ``opening``×``opening`` square; what the opening removes becomes background.
+   ``opening``×``opening`` square (OpenCV's ``morphologyEx``, whose even kernels shift the result by a
+   pixel, as in the reference); what the opening removes becomes background.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import cv2
 import numpy as np
 
+from wsss.config import CompletionParams, GetamLabelsParams
 from wsss.data.palette import IGNORE_INDEX
+from wsss.refine.saliency_labels import write_saliency_labels
 
 
 def activation_threshold(values: np.ndarray, percentile: float) -> float | None:
-    """The value at rank ⌊percentile · n⌋ of the n sorted positive ``values`` (None when n = 0)."""
+    """The value at rank ⌊percentile · n⌋ of the n sorted positive ``values``; None when that rank is
+    0 (the reference mines nothing then)."""
     positive = np.sort(values[values > 0], kind="stable")
-    if positive.size == 0:
+    rank = int(percentile * positive.size)
+    if rank == 0:
         return None
-    return float(positive[min(int(percentile * positive.size), positive.size - 1)])
+    return float(positive[min(rank, positive.size - 1)])
 
 
 def complete_labels(maps: np.ndarray, classes: np.ndarray, salient: np.ndarray, gamma: float = 32.0,
@@ -53,3 +61,15 @@ def complete_labels(maps: np.ndarray, classes: np.ndarray, salient: np.ndarray, 
         kept = cv2.morphologyEx((label != 0).astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
         label[~kept] = 0
     return label, completed
+
+
+def completed_label(maps: np.ndarray, classes: np.ndarray, saliency: np.ndarray, params: CompletionParams) -> np.ndarray:
+    """One pseudo-label map from stored maps and a saliency map in [0, 1]."""
+    label, _ = complete_labels(maps, classes, saliency > params.saliency_threshold, params.gamma, params.percentile,
+                               params.opening)
+    return label
+
+
+def run_getam_labels(index_dir: str | Path, cam_dir: str | Path, params: GetamLabelsParams, out_dir: str | Path) -> int:
+    make_label = functools.partial(completed_label, params=params.completion)
+    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -54,23 +54,30 @@ def saliency_pseudo_label(maps: np.ndarray, classes: np.ndarray, saliency: np.nd
     return label
 
 
-def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, params: McisLabelsParams) -> int:
+def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, make_label) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     dataset = Dataset(index_dir)
     reader = io.CamShardReader(cam_dir)
     for image_id in ids:
         classes, maps = reader.read(image_id)
-        shape = maps.shape[1:]
-        saliency = dataset.read_saliency(image_id, shape)
-        io.write_label_png(io.label_map_path(out_dir, image_id), saliency_pseudo_label(maps, classes, saliency, params))
+        saliency = dataset.read_saliency(image_id, maps.shape[1:])
+        io.write_label_png(io.label_map_path(out_dir, image_id), make_label(maps, classes, saliency))
     return len(ids)
 
 
-def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path) -> int:
+def write_saliency_labels(index_dir: str | Path, cam_dir: str | Path, out_dir: str | Path, split: str, workers: int,
+                          make_label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> int:
+    """Label PNGs of a split from stored maps and the saliency maps: ``make_label(maps, classes,
+    saliency in [0, 1])`` (a picklable function) makes each one, in parallel processes."""
     dataset = Dataset(index_dir)
     if dataset.spec.saliency_dir is None:
-        raise DataError(f"{index_dir}: the dataset has no saliency maps (prepare.*.saliency); MCIS labels need them")
-    ids = io.sorted_by_shard(dataset.ids(params.split), shard_count(len(dataset.ids(params.split))))
+        raise DataError(f"{index_dir}: the dataset has no saliency maps (prepare.*.saliency); these labels need them")
+    ids = io.sorted_by_shard(dataset.ids(split), shard_count(len(dataset.ids(split))))
     fn = functools.partial(_labels_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), out_dir=str(out_dir),
-                           params=params)
-    return sum(parallel_imap(fn, chunked(ids, 16), params.workers, desc="saliency labels", unit="16 img"))
+                           make_label=make_label)
+    return sum(parallel_imap(fn, chunked(ids, 16), workers, desc="saliency labels", unit="16 img"))
+
+
+def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path) -> int:
+    make_label = functools.partial(saliency_pseudo_label, params=params)
+    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label)
