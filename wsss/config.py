@@ -299,6 +299,7 @@ class GetamMapParams:
     start_block: int = 6                # maps sum blocks start_block … last (GETAM: 6–11 of 12)
     pamr_dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 12, 24])
     pamr_iterations: int = 10           # 0 = no PAMR
+    peak_eps: float = 1e-5              # maps / (peak + peak_eps) (GETAM: 1e-5)
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,14 @@ class CompletionParams:
     percentile: float = 0.9             # completion mines activations above this percentile
     opening: int = 10                   # side of the square opening that removes small regions
     saliency_threshold: float = 0.0     # saliency > this is salient (GETAM: PNG > 0)
+
+
+@dataclass(frozen=True)
+class DenseEnergyParams:
+    weight: float = 1e-7                # 0 = off (GETAM: 1e-7, as RRM)
+    sigma_rgb: float = 15.0
+    sigma_xy: float = 100.0
+    scale: float = 0.5                  # the loss runs at this fraction of the crop
 
 
 @dataclass(frozen=True)
@@ -321,6 +330,7 @@ class TrainGetamParams:
     cls_epochs: int = 10                # phase 1 (classification only); the rest is phase 2
     seg_lr_scale: float = 0.1           # phase-2 LR factor
     saliency_loss: str = "intent"       # intent (target 1 − saliency) | as_written | off
+    dense_energy: DenseEnergyParams = field(default_factory=DenseEnergyParams)
     maps: GetamMapParams = field(default_factory=GetamMapParams)
     completion: CompletionParams = field(default_factory=CompletionParams)
     engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=20, batch_size=4, optim=_getam_optim()))

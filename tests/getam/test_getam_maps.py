@@ -122,3 +122,13 @@ def test_refined_maps_are_pamr_of_the_upsampled_maps_over_their_peak():
     refined = pamr(images[1:], raw[1:, 1:2], (1, 2), 3)
     torch.testing.assert_close(maps[1, 1], refined[0, 0] / (refined.max() + 1e-5))
     torch.testing.assert_close(normalise_peak(torch.full((1, 1, 2, 2), 4.0)), torch.full((1, 1, 2, 2), 4 / (4 + 1e-5)))
+
+
+def test_peak_eps_sets_the_normalisation_floor():
+    model = toy_getam()
+    images, labels = torch.randn(1, 3, 32, 32), torch.tensor([[0.0, 1, 0, 0]])
+    raw_peak = float(getam_maps(model, images, labels, 0).max())
+    loose = refined_getam_maps(model, images, labels, 0, iterations=0, peak_eps=1e-6 * raw_peak)
+    assert float(loose[0, 1].max()) == pytest.approx(1.0, abs=1e-5)
+    tight = refined_getam_maps(model, images, labels, 0, iterations=0, peak_eps=100 * raw_peak)
+    assert float(tight[0, 1].max()) == pytest.approx(1 / 101, rel=1e-3)  # the constant dominates tiny maps

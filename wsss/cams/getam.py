@@ -73,12 +73,15 @@ def normalise_peak(maps: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
 
 
 def refined_getam_maps(model, images: torch.Tensor, labels: torch.Tensor, start_block: int = 6,
-                       dilations: Sequence[int] = DILATIONS, iterations: int = ITERATIONS) -> torch.Tensor:
+                       dilations: Sequence[int] = DILATIONS, iterations: int = ITERATIONS,
+                       peak_eps: float = 1e-5) -> torch.Tensor:
     """B×C×H×W maps as GETAM's pseudo-label source: raw maps upsampled to the image
-    (``align_corners=True``), refined by PAMR on the image, divided by their peak."""
+    (``align_corners=True``), refined by PAMR on the image, divided by their peak + ``peak_eps``.
+    The maps' scale follows the logits' gradients; where raw peaks fall below ``peak_eps`` the
+    reference's constant shrinks every map, so it is a parameter."""
     maps = getam_maps(model, images, labels, start_block)
     maps = F.interpolate(maps, images.shape[-2:], mode="bilinear", align_corners=True)
-    return normalise_peak(refine_present(images, maps, labels, dilations, iterations))
+    return normalise_peak(refine_present(images, maps, labels, dilations, iterations), peak_eps)
 
 
 def refine_present(images: torch.Tensor, maps: torch.Tensor, labels: torch.Tensor, dilations: Sequence[int],
@@ -109,7 +112,7 @@ def image_getam_maps(model, image: np.ndarray, classes: np.ndarray, params: Geta
         maps = getam_maps(model, x, labels, params.start_block)
     maps = F.interpolate(maps.float(), x.shape[-2:], mode="bilinear", align_corners=True)[..., :h, :w]
     maps = refine_present(x[..., :h, :w], maps, labels, params.pamr_dilations, params.pamr_iterations)
-    return normalise_peak(maps)[0, torch.as_tensor(classes, dtype=torch.long)].cpu().numpy()
+    return normalise_peak(maps, params.peak_eps)[0, torch.as_tensor(classes, dtype=torch.long)].cpu().numpy()
 
 
 def localise_getam(index_dir: str | Path, checkpoint: str | Path, params: LocaliseGetamParams,

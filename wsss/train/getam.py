@@ -2,8 +2,8 @@
 
 Phase 1 (epochs < ``cls_epochs``) trains the classifier alone. Phase 2 makes pseudo labels online
 from the current network's GETAM maps (PAMR-refined, completed with saliency) and adds the
-segmentation losses: background and foreground cross-entropy, the saliency loss, and the
-classification loss; the LR is multiplied by ``seg_lr_scale``. The poly schedule spans both phases.
+segmentation losses: background and foreground cross-entropy, the saliency loss, the dense-CRF
+energy (weight 1e-7) and the classification loss; the LR is multiplied by ``seg_lr_scale``. The poly schedule spans both phases.
 
 Saliency-loss target (BCE on the background probability): ``intent`` = 1 − binary saliency (default:
 background where saliency says background); ``as_written`` = the reference code's target, which after
@@ -30,6 +30,7 @@ from wsss.data.dataset import Dataset
 from wsss.data.palette import IGNORE_INDEX
 from wsss.data.transforms import apply_crop, crop_window, normalize, resize_long
 from wsss.errors import ConfigError, DataError
+from wsss.losses.dense_energy import dense_energy_loss
 from wsss.models.getam import GetamSpec, build_getam, save_getam
 from wsss.refine.label_completion import complete_labels
 from wsss.train.engine import Trainer, seed_everything
@@ -67,11 +68,12 @@ class GetamItems:
             pil, sal = pil.transpose(Image.FLIP_LEFT_RIGHT), sal.transpose(Image.FLIP_LEFT_RIGHT)
         x = normalize(np.asarray(pil), self.mean, self.std)
         window = crop_window(x.shape[0], x.shape[1], p.crop, rng)
+        crop = apply_crop(np.ones(x.shape[:2], np.float32), p.crop, window, 0.0)  # 1 = image, 0 = padding
         x = apply_crop(x, p.crop, window, 0.0)
         s = apply_crop(np.asarray(sal, np.float32), p.crop, window, 0.0)
         return {"image": torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))),
-                "saliency": torch.from_numpy(s), "label": torch.from_numpy(self._dataset.labels(image_id)),
-                "id": image_id}
+                "saliency": torch.from_numpy(s), "crop": torch.from_numpy(crop),
+                "label": torch.from_numpy(self._dataset.labels(image_id)), "id": image_id}
 
 
 def completed_batch(maps: torch.Tensor, labels: torch.Tensor, saliency: torch.Tensor,
@@ -112,10 +114,13 @@ def saliency_target(salient: torch.Tensor, completed: torch.Tensor, mode: str) -
 
 
 class GetamLoss:
-    def __init__(self, params: TrainGetamParams) -> None:
+    def __init__(self, params: TrainGetamParams, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)) -> None:
+        """``mean``/``std``: the encoder's normalisation, undone for the dense energy's colour kernel."""
         if params.saliency_loss not in SALIENCY_LOSSES:
             raise ConfigError(f"saliency_loss {params.saliency_loss!r} is not one of {SALIENCY_LOSSES}")
         self.params = params
+        self.mean = torch.tensor(mean, dtype=torch.float32)[:, None, None]
+        self.std = torch.tensor(std, dtype=torch.float32)[:, None, None]
 
     def __call__(self, model, batch: dict) -> dict:
         images, labels = batch["image"], batch["label"]
@@ -123,7 +128,7 @@ class GetamLoss:
             return self.classification_phase(model, images, labels)
         net = getattr(model, "module", model)  # maps bypass DDP: they never touch parameter gradients
         m = self.params.maps
-        maps = refined_getam_maps(net, images, labels, m.start_block, m.pamr_dilations, m.pamr_iterations)
+        maps = refined_getam_maps(net, images, labels, m.start_block, m.pamr_dilations, m.pamr_iterations, m.peak_eps)
         pseudo, completed = completed_batch(maps, labels, batch["saliency"], self.params.completion)
         scores, seg = model(images, output="both")
         seg = seg.float()
@@ -136,6 +141,11 @@ class GetamLoss:
             salient = batch["saliency"] > self.params.completion.saliency_threshold
             target = saliency_target(salient, completed, self.params.saliency_loss)
             losses["saliency"] = F.binary_cross_entropy(seg.softmax(1)[:, 0].clamp(1e-6, 1 - 1e-6), target)
+        energy = self.params.dense_energy
+        if energy.weight > 0:
+            rgb = (images.float() * self.std.to(images.device) + self.mean.to(images.device)) * 255.0
+            losses["dense_energy"] = energy.weight * dense_energy_loss(
+                rgb, seg.softmax(1), pseudo, batch["crop"], energy.sigma_rgb, energy.sigma_xy, energy.scale)
         losses["loss"] = sum(losses.values())
         return losses
 
@@ -174,7 +184,7 @@ def make_getam_trainer(index_dir: str | Path, params: TrainGetamParams, work_dir
     model = build_getam(spec, params.weights or None)
     items = GetamItems(str(index_dir), params, model.encoder.mean, model.encoder.std)
     fingerprint = hashlib.sha256(repr((asdict(params), items.ids, dataset.class_names)).encode()).hexdigest()
-    trainer = GetamTrainer(model, GetamLoss(params), items, len(items.ids), params.engine, work_dir, live_dir,
+    trainer = GetamTrainer(model, GetamLoss(params, model.encoder.mean, model.encoder.std), items, len(items.ids), params.engine, work_dir, live_dir,
                            fingerprint=fingerprint, cls_epochs=params.cls_epochs, seg_lr_scale=params.seg_lr_scale)
     return trainer, spec
 
