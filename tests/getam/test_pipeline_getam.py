@@ -1,10 +1,10 @@
 """A miniature GETAM run on CPU: two-phase training → maps → completed labels → end-to-end
 segmentation with the GETAM test recipe (square sizes, averaged logits, dense CRF)."""
 
-import numpy as np
 import pytest
 import torch
 
+from tests.pipeline_checks import check_maps_and_labels
 from wsss import io, metrics
 from wsss.cams.getam import localise_getam
 from wsss.config import (CompletionParams, GetamLabelsParams, InferSegParams, LocaliseGetamParams, PrepareParams,
@@ -56,14 +56,7 @@ def test_two_phases_and_their_learning_rates(run):
 
 
 def test_maps_labels_and_segmentation_cover_every_image(run):
-    dataset = Dataset(run / "data")
-    reader = io.CamShardReader(run / "cams")
-    for image_id in dataset.ids("train"):
-        classes, maps = reader.read(image_id)
-        np.testing.assert_array_equal(classes, np.flatnonzero(dataset.labels(image_id)))
-        assert maps.shape[1:] == dataset.read_mask(image_id).shape and 0 <= maps.min() and maps.max() <= 1
-        label = io.read_label_png(io.find_label_map(run / "labels", image_id), dataset.num_classes)
-        assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+    check_maps_and_labels(run / "data", run / "cams", run / "labels")
     assert evaluate_cams(run / "data", "train", run / "cams", workers=1).shape[0] == 60
     for folder, split in (("labels", "train"), ("seg", "val")):
         assert 0 <= metrics.scores(evaluate_label_maps(run / "data", split, run / folder, workers=1))["miou"] <= 1

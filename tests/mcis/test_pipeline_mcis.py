@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tests.pipeline_checks import check_maps_and_labels
 from wsss import io, metrics
 from wsss.cams.coattention import localise_mcis
 from wsss.config import LocaliseMcisParams, McisLabelsParams, PrepareParams, TrainMcisParams, from_dict
@@ -31,14 +32,7 @@ def run(tmp_path_factory):
 
 
 def test_maps_and_labels_cover_every_image(run):
-    dataset = Dataset(run / "data")
-    reader = io.CamShardReader(run / "cams")
-    for image_id in dataset.ids("train"):
-        classes, maps = reader.read(image_id)
-        np.testing.assert_array_equal(classes, np.flatnonzero(dataset.labels(image_id)))
-        assert maps.shape[1:] == dataset.read_mask(image_id).shape and 0 <= maps.min() and maps.max() <= 1
-        label = io.read_label_png(io.find_label_map(run / "labels", image_id), dataset.num_classes)
-        assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+    check_maps_and_labels(run / "data", run / "cams", run / "labels")
     curve = evaluate_cams(run / "data", "train", run / "cams", workers=1)
     assert curve.shape[0] == 60
     assert 0 <= metrics.scores(evaluate_label_maps(run / "data", "train", run / "labels", workers=1))["miou"] <= 1
