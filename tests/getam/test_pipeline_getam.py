@@ -105,3 +105,32 @@ def test_predict_cli_takes_a_getam_checkpoint(run, tmp_path):
     assert result.exit_code == 0, result.output
     label = io.read_label_png(tmp_path / f"{image.stem}.png")
     assert label.shape == dataset.read_image(dataset.ids("val")[0]).shape[:2]
+
+
+def test_phase_two_losses_run_outside_autocast(run, monkeypatch):
+    """CUDA autocast refuses binary_cross_entropy and would run the energy kernel in bf16: both must
+    be computed with autocast off (checked here on CPU autocast, which would allow them)."""
+    import wsss.train.getam as getam_training
+
+    seen = []
+
+    def guarded(fn):
+        def call(*args, **kwargs):
+            seen.append(torch.is_autocast_enabled("cpu"))
+            return fn(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(getam_training.F, "binary_cross_entropy", guarded(torch.nn.functional.binary_cross_entropy))
+    monkeypatch.setattr(getam_training, "dense_energy_loss", guarded(getam_training.dense_energy_loss))
+    model, _ = load_getam(run / "getam.pt")
+    model.train()
+    params = TrainGetamParams(cls_epochs=0, maps=from_dict(TrainGetamParams, {"maps": MAPS}).maps)
+    saliency = torch.zeros(2, 64, 64)
+    saliency[:, 16:48, 16:48] = 1
+    batch = {"image": torch.randn(2, 3, 64, 64), "label": torch.tensor([[1.0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]),
+             "saliency": saliency, "crop": torch.ones(2, 64, 64), "epoch": 0}
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        losses = GetamLoss(params, model.encoder.mean, model.encoder.std)(model, batch)
+    assert seen == [False, False]
+    assert {"cls", "ce_bg", "ce_fg", "saliency", "dense_energy", "loss"} <= set(losses)
+    assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in losses.values())

@@ -134,18 +134,21 @@ class GetamLoss:
         seg = seg.float()
         if seg.shape[-2:] != pseudo.shape[-2:]:
             seg = F.interpolate(seg, pseudo.shape[-2:], mode="bilinear", align_corners=False)
-        ce_bg, ce_fg = split_cross_entropy(seg, pseudo)
-        cls = F.multilabel_soft_margin_loss(scores.float(), labels)
-        losses = {"cls": cls, "ce_bg": ce_bg, "ce_fg": ce_fg}
-        if self.params.saliency_loss != "off":
-            salient = batch["saliency"] > self.params.completion.saliency_threshold
-            target = saliency_target(salient, completed, self.params.saliency_loss)
-            losses["saliency"] = F.binary_cross_entropy(seg.softmax(1)[:, 0].clamp(1e-6, 1 - 1e-6), target)
-        energy = self.params.dense_energy
-        if energy.weight > 0:
-            rgb = (images.float() * self.std.to(images.device) + self.mean.to(images.device)) * 255.0
-            losses["dense_energy"] = energy.weight * dense_energy_loss(
-                rgb, seg.softmax(1), pseudo, batch["crop"], energy.sigma_rgb, energy.sigma_xy, energy.scale)
+        # The losses run in fp32 outside autocast: CUDA autocast refuses binary_cross_entropy, and the
+        # dense energy's kernel distances need fp32.
+        with torch.autocast(seg.device.type, enabled=False):
+            ce_bg, ce_fg = split_cross_entropy(seg, pseudo)
+            cls = F.multilabel_soft_margin_loss(scores.float(), labels)
+            losses = {"cls": cls, "ce_bg": ce_bg, "ce_fg": ce_fg}
+            if self.params.saliency_loss != "off":
+                salient = batch["saliency"] > self.params.completion.saliency_threshold
+                target = saliency_target(salient, completed, self.params.saliency_loss)
+                losses["saliency"] = F.binary_cross_entropy(seg.softmax(1)[:, 0].clamp(1e-6, 1 - 1e-6), target)
+            energy = self.params.dense_energy
+            if energy.weight > 0:
+                rgb = (images.float() * self.std.to(images.device) + self.mean.to(images.device)) * 255.0
+                losses["dense_energy"] = energy.weight * dense_energy_loss(
+                    rgb, seg.softmax(1), pseudo, batch["crop"], energy.sigma_rgb, energy.sigma_xy, energy.scale)
         losses["loss"] = sum(losses.values())
         return losses
 
