@@ -3,7 +3,8 @@ and label completion), and map extraction — batched (one backward per class pr
 against the reference's one backward per (image, class).
 
     python benchmarks/bench_getam.py                      # paper setting (ViT-hybrid R50, 256², batch 4) on CUDA if present
-    python benchmarks/bench_getam.py --device cpu --backbone lite0_vit_tiny --size 160 --batch 8 --steps 3
+    python benchmarks/bench_getam.py --device cpu --backbone lite0_vit_tiny --start-block 3 --features 64 \
+        --size 160 --batch 8 --energy-scale 0.25 --steps 3 --workers 2 --infer-images 2   # the demo setting
 
 Weights are random (throughput does not depend on them). Prints images/s and the speed-up.
 """
@@ -17,7 +18,7 @@ import torch
 
 from timing import device_name, engine_arguments, per_item_seconds, synchronize, training_seconds
 from wsss.cams.getam import block_relevance, refined_getam_maps
-from wsss.config import EngineConfig, GetamMapParams, TrainGetamParams
+from wsss.config import DenseEnergyParams, EngineConfig, GetamMapParams, TrainGetamParams
 from wsss.models.getam import GetamSpec, build_getam
 from wsss.train.engine import resolve_device
 from wsss.train.getam import GetamLoss
@@ -39,6 +40,7 @@ def main() -> None:
     engine_arguments(parser, backbone="vit_b_r50", batch=4, size=256, steps=20, warmup=3, infer_images=10)
     parser.add_argument("--features", type=int, default=256)
     parser.add_argument("--start-block", type=int, default=6)
+    parser.add_argument("--energy-scale", type=float, default=0.5, help="dense-energy resolution (0 = term off)")
     args = parser.parse_args()
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = True
@@ -54,7 +56,8 @@ def main() -> None:
             / torch.tensor(std)[:, None, None]
         saliency = torch.zeros(args.size, args.size)
         saliency[args.size // 4 : 3 * args.size // 4, args.size // 4 : 3 * args.size // 4] = 1
-        return {"image": image, "saliency": saliency, "label": label, "id": str(index)}
+        return {"image": image, "saliency": saliency, "crop": torch.ones(args.size, args.size), "label": label,
+                "id": str(index)}
 
     optim = TrainGetamParams().engine.optim
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
@@ -62,8 +65,10 @@ def main() -> None:
     print(f"device: {device_name(device)}; encoder {args.backbone}, batch {args.batch}, crop {args.size}, "
           f"decoder width {args.features}, precision {args.precision}")
     for phase, cls_epochs in (("phase 1 (classification)", 1), ("phase 2 (online maps + segmentation)", 0)):
-        params = TrainGetamParams(cls_epochs=cls_epochs, maps=GetamMapParams(start_block=args.start_block))
-        seconds = training_seconds(model, GetamLoss(params), make_item, config, args.warmup, args.steps)
+        energy = DenseEnergyParams(weight=1e-7 if args.energy_scale > 0 else 0.0, scale=args.energy_scale or 0.5)
+        params = TrainGetamParams(cls_epochs=cls_epochs, maps=GetamMapParams(start_block=args.start_block),
+                                  dense_energy=energy)
+        seconds = training_seconds(model, GetamLoss(params, mean, std), make_item, config, args.warmup, args.steps)
         print(f"GETAM training {phase}: {args.steps * args.batch / seconds:.2f} img/s")
 
     model.train()
