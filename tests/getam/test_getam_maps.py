@@ -68,6 +68,7 @@ def test_toy_vit_maps_match_the_reference_procedure():
         assert got.shape == (3, 4, 2, 3)
         torch.testing.assert_close(got, reference_maps(model, images, labels, start), rtol=1e-5, atol=1e-9)
         assert (got[labels == 0] == 0).all()
+        assert not got.requires_grad  # constants: no graph of the forward is kept alive
     assert getam_maps(model, images, labels, 0).abs().sum() > 0
 
 

@@ -61,7 +61,8 @@ def getam_maps(model, images: torch.Tensor, labels: torch.Tensor, start_block: i
         for k, c in enumerate(classes):
             target = (logits[:, c] * present[:, c]).sum()
             grads = torch.autograd.grad(target, attentions, retain_graph=k < len(classes) - 1)
-            total = sum(block_relevance(a.float(), g.float(), encoder.num_prefix_tokens)
+            # Detached: the maps are constants (pseudo-label sources), holding no graph of the forward.
+            total = sum(block_relevance(a.detach().float(), g.float(), encoder.num_prefix_tokens)
                         for a, g in zip(attentions, grads))
             maps[:, c] = F.relu(total) * present[:, c, None]
     return maps.view(batch, num_classes, *grid)
