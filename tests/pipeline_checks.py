@@ -1,11 +1,13 @@
-"""Checks shared by the miniature pipeline tests of the saliency-guided methods."""
+"""Data and checks shared by the miniature end-to-end pipeline tests."""
 
 from pathlib import Path
 
 import numpy as np
 
 from wsss import io
+from wsss.config import PrepareParams, from_dict
 from wsss.data.dataset import Dataset
+from wsss.data.prepare import prepare_dataset
 
 
 def check_maps_and_labels(data: Path, cams: Path, labels: Path) -> None:
@@ -19,3 +21,10 @@ def check_maps_and_labels(data: Path, cams: Path, labels: Path) -> None:
         assert maps.shape[1:] == dataset.read_mask(image_id).shape and 0 <= maps.min() and maps.max() <= 1
         label = io.read_label_png(io.find_label_map(labels, image_id), dataset.num_classes)
         assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+
+
+def tiny_demo(data: Path) -> Path:
+    """A demo dataset small enough for miniature end-to-end runs: 8 train and 2 val images of 64–96 px."""
+    prepare_dataset(from_dict(PrepareParams, {"demo": {"num_train": 8, "num_val": 2, "min_size": 64, "max_size": 96}}),
+                    data)
+    return data

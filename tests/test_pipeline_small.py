@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
+from tests.pipeline_checks import tiny_demo
 from wsss import io, metrics
 from wsss.cams.infer import infer_cams
 from wsss.config import (
-    CrfStageParams, InferCamParams, InferSegParams, PrepareParams, RandomWalkParams, TrainAffParams, TrainClsParams,
+    CrfStageParams, InferCamParams, InferSegParams, RandomWalkParams, TrainAffParams, TrainClsParams,
     TrainSegParams, from_dict,
 )
 from wsss.data.dataset import Dataset
-from wsss.data.prepare import prepare_dataset
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
@@ -25,8 +25,7 @@ ENGINE = {"epochs": 1, "batch_size": 4, "num_workers": 0, "checkpoint_every": 0,
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
-    prepare_dataset(from_dict(PrepareParams, {"demo": {"num_train": 8, "num_val": 2, "min_size": 64, "max_size": 96}}),
-                    root / "data")
+    tiny_demo(root / "data")
     cls = from_dict(TrainClsParams, {"method": "seam", "resize_long": [64, 96], "crop": 64, "engine": ENGINE})
     train_classifier(root / "data", cls, root / "seam.pt", root / "work", root / "live")
     infer_cams(root / "data", root / "seam.pt", InferCamParams(scales=[1.0]), root / "cams")

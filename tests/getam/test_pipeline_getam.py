@@ -4,13 +4,12 @@ segmentation with the GETAM test recipe (square sizes, averaged logits, dense CR
 import pytest
 import torch
 
-from tests.pipeline_checks import check_maps_and_labels
+from tests.pipeline_checks import check_maps_and_labels, tiny_demo
 from wsss import io, metrics
 from wsss.cams.getam import localise_getam
-from wsss.config import (CompletionParams, GetamLabelsParams, InferSegParams, LocaliseGetamParams, PrepareParams,
-                         TrainGetamParams, from_dict)
+from wsss.config import (CompletionParams, GetamLabelsParams, InferSegParams, LocaliseGetamParams, TrainGetamParams,
+                         from_dict)
 from wsss.data.dataset import Dataset
-from wsss.data.prepare import prepare_dataset
 from wsss.errors import CheckpointError, ConfigError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.models.getam import load_getam
@@ -24,8 +23,7 @@ MAPS = {"start_block": 1, "pamr_dilations": [1, 2, 4], "pamr_iterations": 3}
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("getam")
-    prepare_dataset(from_dict(PrepareParams, {"demo": {"num_train": 8, "num_val": 2, "min_size": 64, "max_size": 96}}),
-                    root / "data")
+    tiny_demo(root / "data")
     params = from_dict(TrainGetamParams, {
         "encoder": "lite0_vit_tiny", "weights": "packaged", "depth": 2, "features": 8, "resize_long": [64, 96],
         "crop": 64, "cls_epochs": 1, "maps": MAPS, "completion": {"opening": 3},

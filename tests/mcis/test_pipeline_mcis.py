@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 
-from tests.pipeline_checks import check_maps_and_labels
+from tests.pipeline_checks import check_maps_and_labels, tiny_demo
 from wsss import io, metrics
 from wsss.cams.coattention import localise_mcis
-from wsss.config import LocaliseMcisParams, McisLabelsParams, PrepareParams, TrainMcisParams, from_dict
+from wsss.config import LocaliseMcisParams, McisLabelsParams, TrainMcisParams, from_dict
 from wsss.data.dataset import Dataset
-from wsss.data.prepare import prepare_dataset
 from wsss.errors import CheckpointError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.refine.saliency_labels import run_saliency_labels
@@ -18,8 +17,7 @@ from wsss.train.mcis import load_mcis, train_mcis
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("mcis")
-    prepare_dataset(from_dict(PrepareParams, {"demo": {"num_train": 8, "num_val": 2, "min_size": 64, "max_size": 96}}),
-                    root / "data")
+    tiny_demo(root / "data")
     params = from_dict(TrainMcisParams, {
         "size": 48, "width": 32, "head_std": 0.01, "contrastive_from_epoch": 1,
         "engine": {"epochs": 2, "batch_size": 4, "num_workers": 0, "checkpoint_every": 0, "log_every": 1,
