@@ -15,13 +15,13 @@ import argparse
 import numpy as np
 import torch
 
-from wsss.config import EngineConfig
+from wsss.config import EngineConfig, OptimConfig
 from wsss.data.transforms import segmentation_augment
 from wsss.models.deeplab import SegmenterSpec, build_segmenter
-from wsss.segment import multiscale_probs
+from wsss.segment import multiscale_probs, segmentation_views
 from wsss.train.engine import resolve_device
 from wsss.train.segmentation import segmentation_loss
-from timing import device_name, engine_arguments, per_item_seconds, training_seconds
+from timing import device_name, engine_arguments, per_item_seconds, pipelined_seconds, training_seconds
 
 
 def main() -> None:
@@ -44,20 +44,31 @@ def main() -> None:
                                     std=model.backbone.std)
         return {"image": x, "label": y, "id": str(index)}
 
+    # Random weights diverge at any LR (NaN stops the run): the update is computed but moves nothing.
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
-                          precision=args.precision, compile=args.compile, checkpoint_every=0)
+                          precision=args.precision, compile=args.compile, checkpoint_every=0,
+                          optim=OptimConfig(lr=0.0))
     train_s = training_seconds(model, segmentation_loss, make_item, config, args.warmup, args.steps)
     print(f"device: {device_name(device)}; "
           f"{args.arch}/{args.backbone} OS {args.output_stride}, batch {args.batch}, crop {args.size}, "
           f"precision {args.precision}, compile {args.compile}")
     print(f"segmentation training: {args.steps * args.batch / train_s:.1f} img/s (incl. data loading)")
 
+    if not args.infer_images:
+        return
+    # The inference stages leave cuDNN's autotuner off (image sizes vary); so does this measurement.
+    torch.backends.cudnn.benchmark = False
     model.eval()
     scales = tuple(float(s) for s in args.scales.split(","))
     dtype = torch.bfloat16 if device.type == "cuda" and args.precision != "fp32" else None
-    seconds = per_item_seconds(lambda k: multiscale_probs(model, images[k % 16], scales, True, "probs", device, dtype),
-                               args.infer_images, device)
-    print(f"{len(scales)}-scale x flip inference: {1 / seconds:.2f} img/s (500x375)")
+    serial = per_item_seconds(lambda k: multiscale_probs(model, images[k % 16], scales, True, "probs", device, dtype),
+                              args.infer_images, device)
+    piped = pipelined_seconds(
+        lambda k: (images[k % 16], segmentation_views(images[k % 16], scales, (), device)),
+        lambda item: multiscale_probs(model, item[0], scales, True, "probs", device, dtype, views=item[1]),
+        args.infer_images, device)
+    print(f"{len(scales)}-scale x flip inference (500x375): {1 / piped:.2f} img/s with views prepared in prefetch "
+          f"threads (as infer_seg runs), {1 / serial:.2f} img/s serially")
 
 
 if __name__ == "__main__":

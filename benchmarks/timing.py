@@ -22,11 +22,15 @@ def device_name(device: torch.device) -> str:
 
 
 def training_seconds(model, loss_fn: Callable, make_item: Callable, config: EngineConfig, warmup: int, steps: int) -> float:
-    """Seconds for ``steps`` engine steps (data loading included) after ``warmup`` untimed ones."""
+    """Seconds for ``steps`` engine steps (data loading included) after ``warmup`` untimed ones.
+
+    The end-of-run checkpoint is left out of the time (a real run writes one every
+    ``checkpoint_every`` steps; for ResNet-38 with its optimiser state that is ~1 GB)."""
     device = torch.device(config.device)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(model, loss_fn, make_item, (warmup + steps) * config.batch_size, config, tmp)
         trainer.fit(resume=False, stop_after=warmup)
+        trainer.save_checkpoint = lambda: None
         synchronize(device)
         start = time.perf_counter()
         trainer.fit(resume=False, stop_after=warmup + steps)
@@ -41,6 +45,21 @@ def per_item_seconds(fn: Callable[[int], object], count: int, device: torch.devi
     start = time.perf_counter()
     for k in range(count):
         fn(k)
+    synchronize(device)
+    return (time.perf_counter() - start) / count
+
+
+def pipelined_seconds(prepare: Callable[[int], object], compute: Callable[[object], object], count: int,
+                      device: torch.device) -> float:
+    """Seconds per item when ``prepare(k)`` runs in the inference stages' prefetch threads while
+    ``compute`` runs here (as the stages do), after one untimed warm-up item."""
+    from wsss.progress import prefetched
+
+    compute(prepare(0))
+    synchronize(device)
+    start = time.perf_counter()
+    for prepared in prefetched(prepare, range(count)):
+        compute(prepared)
     synchronize(device)
     return (time.perf_counter() - start) / count
 

@@ -144,3 +144,40 @@ def test_segmentation_loss_ignores_255_and_survives_fully_ignored_batches():
     ignored = segmentation_loss(model, {"image": image, "label": torch.full_like(label, 255)})["loss"]
     assert float(ignored.detach()) == 0.0
     ignored.backward()  # a zero loss with a graph, not NaN
+
+
+def test_prefetched_keeps_order_and_bounds_lookahead():
+    import threading
+
+    from wsss.progress import prefetched
+
+    consumed = []
+
+    def items():
+        for k in range(20):
+            consumed.append(k)
+            yield k
+
+    started = threading.Event()
+
+    def square(k):
+        started.set()
+        return k * k
+
+    results = []
+    for value in prefetched(square, items(), workers=3, ahead=4):
+        results.append(value)
+        if len(results) == 1:
+            assert len(consumed) <= 5  # at most `ahead` items in flight plus the one refilled
+    assert results == [k * k for k in range(20)] and started.is_set()
+
+
+def test_runner_with_prefetched_views_matches_direct_calls(tmp_path, segmenter):
+    from wsss.segment import SegmentationRunner
+
+    images = [np.random.default_rng(k).integers(0, 255, (20 + k, 30, 3), dtype=np.uint8) for k in range(5)]
+    params = InferSegParams(scales=[0.5, 1.0], flip=True, crf="none", device="cpu")
+    runner = SegmentationRunner(segmenter, params)
+    direct = [multiscale_probs(runner.model, image, [0.5, 1.0], True).argmax(0) for image in images]
+    for got, expected in zip(runner.run(range(5), load=lambda k: images[k]), direct, strict=True):
+        np.testing.assert_array_equal(got, expected)

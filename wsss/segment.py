@@ -12,7 +12,7 @@ import os
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -22,14 +22,13 @@ from wsss import io
 from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from PIL import Image
 
-from wsss.cams.multiscale import scaled_views
+from wsss.cams.multiscale import host_views, normalised_views, scaled_image
 from wsss.config import InferSegParams
 from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError, DataError
-from wsss.data.transforms import to_tensor
 from wsss.models import checkpoint as model_file
 from wsss.models.deeplab import load_segmenter
-from wsss.progress import default_workers, progress
+from wsss.progress import default_workers, prefetched, progress
 from wsss.refine.crf import CRF_PRESETS, dense_crf
 from wsss.train.engine import resolve_device
 
@@ -48,35 +47,36 @@ def load_segmentation_model(path: str | Path, device: torch.device | str = "cpu"
     return load_segmenter(path, device)
 
 
-def sized_views(image: np.ndarray, size: int, mean, std, flip: bool) -> torch.Tensor:
-    """The image resized to size × size (bilinear, aspect not kept: GETAM's test), with its flip."""
-    resized = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
-    x = to_tensor(resized, mean, std)
-    return torch.stack([x, x.flip(-1)]) if flip else x[None]
+def segmentation_views(image: np.ndarray, scales, sizes, device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """The host-side half of :func:`multiscale_probs` (run it in a prefetch thread): the image scaled
+    by each of ``scales`` (bicubic), or resized to each size × size (bilinear, aspect not kept:
+    GETAM's test) when ``sizes`` is given; uint8."""
+    if sizes:
+        resized = [np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR)) for size in sizes]
+    else:
+        resized = [scaled_image(image, scale) for scale in scales]
+    return host_views(resized, device)
 
 
 @torch.no_grad()
 def multiscale_probs(model, image: np.ndarray, scales=(1.0,), flip: bool = True, average: str = "probs",
                      device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None,
-                     sizes=()) -> np.ndarray:
+                     sizes=(), views: list[torch.Tensor] | None = None) -> np.ndarray:
     """C×H×W class probabilities: every view's logits upsampled to the image (``align_corners=False``),
     un-flipped, and averaged as probabilities (``probs``) or as logits before one softmax (``logits``).
     Views are the image scaled by each of ``scales``, or, when ``sizes`` is given, resized to each
-    size × size."""
+    size × size; ``views`` are :func:`segmentation_views` prepared ahead (by default made here)."""
     if average not in ("probs", "logits"):
         raise ConfigError(f"average {average!r} is not one of probs, logits")
     device = torch.device(device)
     h, w = image.shape[:2]
-    backbone = model.backbone
+    if views is None:
+        views = segmentation_views(image, scales, sizes, device)
     total, count = None, 0
-    make_views = ([functools.partial(sized_views, image, size) for size in sizes] if sizes else
-                  [functools.partial(scaled_views, image, scale) for scale in scales])
-    for make in make_views:
-        views = make(backbone.mean, backbone.std, flip).to(device)
-        if device.type == "cuda":
-            views = views.contiguous(memory_format=torch.channels_last)
+    for view in views:
+        batch = normalised_views(view, model.backbone.mean, model.backbone.std, flip, device)
         with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
-            logits = model(views)
+            logits = model(batch)
         logits = F.interpolate(logits.float(), (h, w), mode="bilinear", align_corners=False)
         if flip:
             logits = torch.cat([logits[:1], logits[1:].flip(-1)])
@@ -109,14 +109,27 @@ class SegmentationRunner:
     def class_names(self) -> tuple[str, ...]:
         return self.spec.class_names
 
-    def probs(self, image: np.ndarray) -> np.ndarray:
+    def probs(self, image: np.ndarray, views: list[torch.Tensor] | None = None) -> np.ndarray:
         p = self.params
-        return multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype, p.sizes)
+        return multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype, p.sizes,
+                                views)
 
-    def run(self, images: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    def _prepared(self, items: Iterable, load: Callable[..., np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Probabilities per item; loading and view preparation run in prefetch threads."""
+        p = self.params
+
+        def prepare(item):
+            image = load(item)
+            return image, segmentation_views(image, p.scales, p.sizes, self.device)
+
+        for image, views in prefetched(prepare, items):
+            yield image, self.probs(image, views)
+
+    def run(self, items: Iterable, load: Callable[..., np.ndarray] = lambda image: image) -> Iterator[np.ndarray]:
+        """One label map per item, in order; ``load(item)`` gives the image (by default items are images)."""
         if self.params.crf == "none":
-            for image in images:
-                yield self.probs(image).argmax(0).astype(np.uint8)
+            for _, probs in self._prepared(items, load):
+                yield probs.argmax(0).astype(np.uint8)
             return
         # The network runs here; CRFs of a chunk of images run in parallel processes.
         import multiprocessing
@@ -124,8 +137,8 @@ class SegmentationRunner:
         fn = functools.partial(_crf_argmax, preset=self.params.crf)
         chunk: list[tuple[np.ndarray, np.ndarray]] = []
         with multiprocessing.get_context("spawn").Pool(self.crf_workers) as pool:
-            for image in images:
-                chunk.append((image, self.probs(image)))
+            for image, probs in self._prepared(items, load):
+                chunk.append((image, probs))
                 if len(chunk) == 2 * self.crf_workers:
                     yield from pool.map(fn, chunk)
                     chunk = []
@@ -139,8 +152,7 @@ def infer_segmentation(index_dir: str | Path, checkpoint: str | Path, params: In
     dataset = Dataset(index_dir)
     check_class_names(runner.class_names, dataset.class_names, checkpoint)
     mine, _ = rank_share(dataset.ids(params.split))
-    images = (dataset.read_image(i) for i in mine)
-    labels = runner.run(images)
+    labels = runner.run(mine, dataset.read_image)
     for image_id, label in progress(zip(mine, labels), len(mine), desc=f"segment {params.split}"):
         io.write_label_png(io.label_map_path(out_dir, image_id), label)
     return len(mine)

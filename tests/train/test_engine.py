@@ -68,6 +68,19 @@ def test_nan_loss_stops_with_step_and_images(tmp_path):
         trainer.fit()
 
 
+def test_late_nan_is_named_by_its_own_step(tmp_path):
+    # Losses are read once per log interval (4 steps here); the error still names the step that broke.
+    def late_nan(model, batch):
+        loss = loss_fn(model, batch)["loss"]
+        return {"loss": loss * float("nan") if "img3" in batch["id"] and batch["epoch"] == 1 else loss}
+
+    config = EngineConfig(epochs=3, batch_size=2, seed=3, num_workers=0, checkpoint_every=0, log_every=4)
+    trainer = Trainer(TinyNet(), late_nan, make_item, 10, config, tmp_path / "w")
+    with pytest.raises(TrainingError, match=r"loss 'loss' is nan at step (5|6|7|8|9) \(batch images .*img3"):
+        trainer.fit()
+    assert not (tmp_path / "w" / "last.pt").exists()  # nothing saved after the bad step
+
+
 def test_changed_settings_do_not_resume(tmp_path):
     train(tmp_path, stop_after=2)
     torch.manual_seed(123)

@@ -9,12 +9,12 @@ from pathlib import Path
 from wsss import io
 from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from wsss.cams.gradcam import gradcam_maps
-from wsss.cams.multiscale import multiscale_cams
+from wsss.cams.multiscale import cam_views, multiscale_cams
 from wsss.config import InferCamParams
 from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError
 from wsss.models.classifier import load_classifier
-from wsss.progress import progress
+from wsss.progress import prefetched, progress
 from wsss.train.engine import resolve_device
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,16 @@ def infer_cams(index_dir: str | Path, checkpoint: str | Path, params: InferCamPa
     elif params.maps != "native":
         raise ConfigError(f"infer_cam.maps {params.maps!r} is not one of native, gradcam, gradcampp")
     mine, num_shards = rank_share(dataset.ids(params.split))
+
+    def load(image_id: str):
+        # Decoding and resizing run in prefetch threads while the device works on earlier images.
+        image = dataset.read_image(image_id)
+        return image, cam_views(image, params.scales, device)
+
     with io.CamShardWriter(out_dir, num_shards) as writer:
-        for image_id in progress(mine, len(mine), desc=f"cams {spec.method}"):
-            classes, maps = multiscale_cams(model, dataset.read_image(image_id), dataset.labels(image_id),
-                                            params.scales, params.flip, normalisation, device, dtype, map_fn)
+        loaded = prefetched(load, mine)
+        for image_id, (image, views) in progress(zip(mine, loaded), len(mine), desc=f"cams {spec.method}"):
+            classes, maps = multiscale_cams(model, image, dataset.labels(image_id), params.scales, params.flip,
+                                            normalisation, device, dtype, map_fn, views)
             writer.write(image_id, classes, maps)
     return len(mine)

@@ -1,7 +1,7 @@
 """Multi-scale, flipped CAM inference (SEAM §1.5 / psa ``infer_cls``).
 
-For each scale the image is resized (PIL bicubic), normalised, and run together with its horizontal
-flip as one batch; maps are upsampled to the original size (``align_corners=False``), un-flipped and
+For each scale the image is resized (PIL bicubic, on the host), then normalised on the device and run
+together with its horizontal flip as one batch; maps are upsampled to the original size (``align_corners=False``), un-flipped and
 summed. SEAM normalises per class with min–max (``minmax``), psa divides by the maximum (``max``).
 """
 
@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from wsss.data.transforms import normalize
 
 NORMALISATIONS = ("minmax", "max")
 
@@ -31,38 +30,63 @@ def normalise_maps(summed: torch.Tensor, mode: str, eps: float = 1e-5) -> torch.
     raise ValueError(f"normalisation {mode!r} is not one of {NORMALISATIONS}")
 
 
-def scaled_views(image: np.ndarray, scale: float, mean, std, flip: bool) -> torch.Tensor:
+def scaled_image(image: np.ndarray, scale: float) -> np.ndarray:
+    """The image resized by ``scale`` (PIL bicubic, as the reference), still uint8 H×W×3."""
     h, w = image.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    resized = np.asarray(Image.fromarray(image).resize(size, Image.BICUBIC)) if size != (w, h) else image
-    x = torch.from_numpy(np.ascontiguousarray(normalize(resized, mean, std).transpose(2, 0, 1)))
-    return torch.stack([x, x.flip(-1)]) if flip else x[None]
+    return np.asarray(Image.fromarray(image).resize(size, Image.BICUBIC)) if size != (w, h) else image
+
+
+def host_views(images: list[np.ndarray], device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """uint8 tensors of the resized images, page-locked for CUDA so the upload is asynchronous.
+
+    Only uint8 crosses to the device (a quarter of the float bytes, flips made there)."""
+    views = [torch.from_numpy(np.require(image, requirements=["C", "W"])) for image in images]
+    return [v.pin_memory() for v in views] if torch.device(device).type == "cuda" else views
+
+
+def normalised_views(view: torch.Tensor, mean, std, flip: bool, device: torch.device) -> torch.Tensor:
+    """uint8 H×W×3 → the normalised 1×3×H×W batch on ``device`` (with its mirror image when ``flip``);
+    the same float32 arithmetic as :func:`wsss.data.transforms.normalize`."""
+    x = view.to(device, non_blocking=True).permute(2, 0, 1).float() / 255.0
+    x = (x - torch.tensor(mean, dtype=torch.float32, device=device)[:, None, None]) / torch.tensor(
+        std, dtype=torch.float32, device=device)[:, None, None]
+    batch = torch.stack([x, x.flip(-1)]) if flip else x[None]
+    return batch.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else batch.contiguous()
+
+
+def cam_views(image: np.ndarray, scales, device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """The host-side half of :func:`multiscale_cams` (run it in a prefetch thread): one resized
+    uint8 view per scale."""
+    return host_views([scaled_image(image, scale) for scale in scales], device)
 
 
 @torch.no_grad()
 def multiscale_cams(model, image: np.ndarray, labels: np.ndarray, scales=(0.5, 1.0, 1.5, 2.0), flip: bool = True,
                     normalisation: str = "minmax", device: torch.device | str = "cpu",
-                    autocast_dtype: torch.dtype | None = None, map_fn=None) -> tuple[np.ndarray, np.ndarray]:
+                    autocast_dtype: torch.dtype | None = None, map_fn=None,
+                    views: list[torch.Tensor] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(classes, maps): 0-based present classes and their K×H×W float32 maps in [0, 1].
 
     ``map_fn(views) -> N×C×h×w`` defaults to the model's own localisation maps (CAM, or SEAM's PCM
-    output); GradCAM variants pass their own.
+    output); GradCAM variants pass their own. ``views`` are :func:`cam_views` prepared ahead (e.g. in
+    a prefetch thread); by default they are made here.
     """
     map_fn = map_fn or model.localisation_maps
     device = torch.device(device)
     classes = np.flatnonzero(labels)
     h, w = image.shape[:2]
-    backbone = model.backbone
     summed = torch.zeros(len(classes), h, w, device=device)
     if len(classes) == 0:
         return classes, summed.cpu().numpy()
+    if views is None:
+        views = cam_views(image, scales, device)
     index = torch.as_tensor(classes, device=device)
-    for scale in scales:
-        views = scaled_views(image, scale, backbone.mean, backbone.std, flip).to(device)
-        if device.type == "cuda":
-            views = views.contiguous(memory_format=torch.channels_last)
+    mean, std = model.backbone.mean, model.backbone.std
+    for view in views:
+        batch = normalised_views(view, mean, std, flip, device)
         with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
-            maps = map_fn(views)
+            maps = map_fn(batch)
         maps = F.interpolate(maps.float()[:, index], (h, w), mode="bilinear", align_corners=False)
         summed += maps[0]
         if flip:

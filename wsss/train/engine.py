@@ -9,6 +9,7 @@ A method supplies a model with ``parameter_groups()`` and a ``loss_fn(model, bat
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 from dataclasses import dataclass
@@ -99,6 +100,8 @@ class Trainer:
         self.max_steps = self.steps_per_epoch * config.epochs
         seed_everything(config.seed)
         self.model = model.to(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed crop sizes: pick the fastest kernels once
         if self.device.type == "cuda" and config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = build_optimizer(model.parameter_groups(), config.optim)
@@ -108,7 +111,9 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.train_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids, static_graph=True)
         if config.compile:
-            self.train_model = torch.compile(self.train_model)
+            # One static graph per input shape: a siamese step sees two shapes, and dynamic-shape
+            # tracing of the dilated networks fails in inductor.
+            self.train_model = torch.compile(self.train_model, dynamic=False)
         self.autocast_dtype = self._autocast_dtype()
         self.step = 0
 
@@ -193,18 +198,22 @@ class Trainer:
                        unit_scale=self.config.batch_size)
         bar_iter = iter(bar)
         running: dict[str, float] = {}
+        pending: list[tuple[int, object, dict[str, torch.Tensor]]] = []
         while self.step < end:
             epoch, start_batch = divmod(self.step, self.steps_per_epoch)
             for batch in self._loader(epoch, start_batch):
                 if self.step >= end:
                     break
                 batch["epoch"] = epoch  # 0-based; schedules inside a loss (e.g. MCIS's late terms) read it
-                values = self._train_step(self._to_device(batch), batch)
-                for key, value in values.items():
-                    running[key] = running.get(key, 0.0) + value
+                pending.append((self.step, batch.get("id", "?"), self._train_step(self._to_device(batch))))
                 self.step += 1
                 next(bar_iter, None)
-                if live is not None and (self.step % self.config.log_every == 0 or self.step == end):
+                logging_step = self.step % self.config.log_every == 0 or self.step == end
+                checkpoint_step = bool(self.config.checkpoint_every) and self.step % self.config.checkpoint_every == 0
+                if logging_step or checkpoint_step:
+                    for key, value in self._read_losses(pending).items():
+                        running[key] = running.get(key, 0.0) + value
+                if live is not None and logging_step:
                     count = self.config.log_every if self.step % self.config.log_every == 0 else self.step % self.config.log_every
                     live.step = self.step
                     for key, total in running.items():
@@ -212,30 +221,44 @@ class Trainer:
                     live.log_metric("train/lr", self.optimizer.param_groups[0]["lr"])
                     live.next_step()
                     running = {}
-                if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                if checkpoint_step:
                     self.save_checkpoint()
         if self.step == self.max_steps or stop_after is not None:
+            self._read_losses(pending)
             self.save_checkpoint()
         if live is not None:
             live.end()
         return self.model
 
-    def _train_step(self, batch: dict, raw: dict) -> dict[str, float]:
+    @staticmethod
+    def _read_losses(pending: list[tuple[int, object, dict[str, torch.Tensor]]]) -> dict[str, float]:
+        """Sums of the pending steps' losses, read with one device sync (reading every step would stall
+        the GPU each step); a NaN/inf loss stops the run naming its step and batch images."""
+        totals: dict[str, float] = {}
+        if not pending:
+            return totals
+        flat = torch.cat([torch.stack([v.float().reshape(()) for v in values.values()])
+                          for _, _, values in pending]).cpu().tolist()
+        position = 0
+        for step, ids, values in pending:
+            for key in values:
+                number = flat[position]
+                position += 1
+                if not math.isfinite(number):
+                    raise TrainingError(f"loss {key!r} is {number} at step {step} (batch images {ids})")
+                totals[key] = totals.get(key, 0.0) + number
+        pending.clear()
+        return totals
+
+    def _train_step(self, batch: dict) -> dict[str, torch.Tensor]:
         set_scheduled_lr(self.optimizer, self.config.optim, self.step, self.max_steps, self.steps_per_epoch)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=self.autocast_dtype is not None):
             losses = self.loss_fn(self.train_model, batch)
-        values = {}
-        for key, value in losses.items():
-            number = float(value.detach())
-            if not np.isfinite(number):
-                ids = raw.get("id", "?")
-                raise TrainingError(f"loss {key!r} is {number} at step {self.step} (batch images {ids})")
-            values[key] = number
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()
-        return values
+        return {key: value.detach() for key, value in losses.items()}
 
     def _open_live(self, resumed: bool):
         if self.live_dir is None or not self.dist.is_main:

@@ -172,11 +172,11 @@ class GetamTrainer(Trainer):
         self.cls_epochs, self.seg_lr_scale = cls_epochs, seg_lr_scale
         self._base_lr = [group["initial_lr"] for group in self.optimizer.param_groups]
 
-    def _train_step(self, batch: dict, raw: dict) -> dict[str, float]:
-        factor = self.seg_lr_scale if raw["epoch"] >= self.cls_epochs else 1.0
+    def _train_step(self, batch: dict) -> dict[str, torch.Tensor]:
+        factor = self.seg_lr_scale if batch["epoch"] >= self.cls_epochs else 1.0
         for group, base in zip(self.optimizer.param_groups, self._base_lr):
             group["initial_lr"] = base * factor  # the schedule reads it before this step's update
-        return super()._train_step(batch, raw)
+        return super()._train_step(batch)
 
 
 def make_getam_trainer(index_dir: str | Path, params: TrainGetamParams, work_dir: str | Path,
