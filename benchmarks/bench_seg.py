@@ -65,7 +65,7 @@ def main() -> None:
                               args.infer_images, device)
     piped = pipelined_seconds(
         lambda k: (images[k % 16], segmentation_views(images[k % 16], scales, (), device)),
-        lambda item: multiscale_probs(model, item[0], scales, True, "probs", device, dtype, views=item[1]),
+        lambda items: multiscale_probs(model, items[0][0], scales, True, "probs", device, dtype, views=items[0][1]),
         args.infer_images, device)
     print(f"{len(scales)}-scale x flip inference (500x375): {1 / piped:.2f} img/s with views prepared in prefetch "
           f"threads (as infer_seg runs), {1 / serial:.2f} img/s serially")

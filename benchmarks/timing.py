@@ -49,17 +49,19 @@ def per_item_seconds(fn: Callable[[int], object], count: int, device: torch.devi
     return (time.perf_counter() - start) / count
 
 
-def pipelined_seconds(prepare: Callable[[int], object], compute: Callable[[object], object], count: int,
-                      device: torch.device) -> float:
-    """Seconds per item when ``prepare(k)`` runs in the inference stages' prefetch threads while
-    ``compute`` runs here (as the stages do), after one untimed warm-up item."""
+def pipelined_seconds(prepare: Callable[[int], tuple], compute: Callable[[list], object], count: int,
+                      device: torch.device, per_batch: int = 1) -> float:
+    """Seconds per item when ``prepare(k) -> (image, ...)`` runs in the inference stages' prefetch
+    threads while ``compute(items)`` runs here on runs of up to ``per_batch`` same-size items (as the
+    stages do), after one untimed warm-up batch."""
+    from wsss.cams.multiscale import same_size_runs
     from wsss.progress import prefetched
 
-    compute(prepare(0))
+    compute([prepare(k) for k in range(per_batch)])
     synchronize(device)
     start = time.perf_counter()
-    for prepared in prefetched(prepare, range(count)):
-        compute(prepared)
+    for run in same_size_runs(prefetched(prepare, range(count)), lambda item: item[0].shape[:2], per_batch):
+        compute(run)
     synchronize(device)
     return (time.perf_counter() - start) / count
 

@@ -166,6 +166,7 @@ class InferCamParams:
     maps: str = "native"            # native (CAM / SEAM PCM) | gradcam | gradcampp
     device: str = "auto"
     precision: str = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
+    batch_images: int = 0           # images of one size per batch; 0 = 4 on CUDA, 1 on CPU
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,30 @@ def test_minmax_normalisation_matches_seam_formula():
 def test_no_labels_gives_no_maps():
     classes, maps = multiscale_cams(RampModel(3), np.zeros((8, 8, 3), np.uint8), np.zeros(3))
     assert classes.size == 0 and maps.shape == (0, 8, 8)
+
+
+def test_batched_cams_equal_one_image_at_a_time():
+    from wsss.cams.multiscale import batched_multiscale_cams, cam_views
+    from wsss.models.classifier import ClassifierSpec, build_classifier
+
+    torch.manual_seed(0)
+    model = build_classifier(ClassifierSpec("seam", "efficientnet_lite0", 4, 16), weights=None).eval()
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (40, 56, 3), dtype=np.uint8) for _ in range(3)]
+    labels = [np.array([1.0, 0, 1, 0]), np.zeros(4), np.array([0, 0, 0, 1.0])]
+    scales = (0.5, 1.0)
+    batched = batched_multiscale_cams(model, images, labels, [cam_views(im, scales) for im in images])
+    for image, image_labels, (classes, maps) in zip(images, labels, batched):
+        expected_classes, expected = multiscale_cams(model, image, image_labels, scales)
+        assert classes.tolist() == expected_classes.tolist() and maps.shape == expected.shape
+        np.testing.assert_allclose(maps, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="one size"):
+        batched_multiscale_cams(model, [images[0], images[0][:30]], labels[:2], [[], []])
+
+
+def test_same_size_runs_keep_order_and_limit():
+    from wsss.cams.multiscale import same_size_runs
+
+    sizes = [(2, 3), (2, 3), (2, 3), (4, 4), (2, 3), (2, 3)]
+    runs = list(same_size_runs(list(enumerate(sizes)), lambda item: item[1], 2))
+    assert [[k for k, _ in run] for run in runs] == [[0, 1], [2], [3], [4, 5]]

@@ -9,7 +9,7 @@ from pathlib import Path
 from wsss import io
 from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from wsss.cams.gradcam import gradcam_maps
-from wsss.cams.multiscale import cam_views, multiscale_cams
+from wsss.cams.multiscale import batched_multiscale_cams, cam_views, same_size_runs
 from wsss.config import InferCamParams
 from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError
@@ -42,10 +42,17 @@ def infer_cams(index_dir: str | Path, checkpoint: str | Path, params: InferCamPa
         image = dataset.read_image(image_id)
         return image, cam_views(image, params.scales, device)
 
+    # Images of one size share each scale's batch on CUDA; one at a time on the CPU (nothing to gain).
+    per_batch = params.batch_images or (4 if device.type == "cuda" else 1)
     with io.CamShardWriter(out_dir, num_shards) as writer:
-        loaded = prefetched(load, mine)
-        for image_id, (image, views) in progress(zip(mine, loaded), len(mine), desc=f"cams {spec.method}"):
-            classes, maps = multiscale_cams(model, image, dataset.labels(image_id), params.scales, params.flip,
-                                            normalisation, device, dtype, map_fn, views)
-            writer.write(image_id, classes, maps)
+        loaded = zip(mine, prefetched(load, mine))
+        bar = iter(progress(range(len(mine)), len(mine), desc=f"cams {spec.method}"))
+        for run in same_size_runs(loaded, lambda item: item[1][0].shape[:2], per_batch):
+            results = batched_multiscale_cams(
+                model, [image for _, (image, _) in run], [dataset.labels(image_id) for image_id, _ in run],
+                [views for _, (_, views) in run], params.flip, normalisation, device, dtype, map_fn)
+            for (image_id, _), (classes, maps) in zip(run, results):
+                writer.write(image_id, classes, maps)
+                next(bar, None)
+        next(bar, None)  # closes the bar
     return len(mine)

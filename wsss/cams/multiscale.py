@@ -7,6 +7,8 @@ summed. SEAM normalises per class with min–max (``minmax``), psa divides by th
 
 from __future__ import annotations
 
+from typing import Callable, Iterable, Iterator, TypeVar
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,6 +16,7 @@ from PIL import Image
 
 
 NORMALISATIONS = ("minmax", "max")
+T = TypeVar("T")
 
 
 def normalise_maps(summed: torch.Tensor, mode: str, eps: float = 1e-5) -> torch.Tensor:
@@ -61,7 +64,6 @@ def cam_views(image: np.ndarray, scales, device: torch.device | str = "cpu") -> 
     return host_views([scaled_image(image, scale) for scale in scales], device)
 
 
-@torch.no_grad()
 def multiscale_cams(model, image: np.ndarray, labels: np.ndarray, scales=(0.5, 1.0, 1.5, 2.0), flip: bool = True,
                     normalisation: str = "minmax", device: torch.device | str = "cpu",
                     autocast_dtype: torch.dtype | None = None, map_fn=None,
@@ -72,23 +74,51 @@ def multiscale_cams(model, image: np.ndarray, labels: np.ndarray, scales=(0.5, 1
     output); GradCAM variants pass their own. ``views`` are :func:`cam_views` prepared ahead (e.g. in
     a prefetch thread); by default they are made here.
     """
+    views = cam_views(image, scales, device) if views is None else views
+    return batched_multiscale_cams(model, [image], [labels], [views], flip, normalisation, device, autocast_dtype,
+                                   map_fn)[0]
+
+
+@torch.no_grad()
+def batched_multiscale_cams(model, images: list[np.ndarray], labels: list[np.ndarray],
+                            views: list[list[torch.Tensor]], flip: bool = True, normalisation: str = "minmax",
+                            device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None,
+                            map_fn=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`multiscale_cams` of several images of one size at once: each scale's views of all the
+    images run as one batch. Exact, since in eval mode every operation acts per image (frozen batch
+    norm, no dropout, PCM's affinity within each image); fewer, larger launches keep a GPU busy."""
     map_fn = map_fn or model.localisation_maps
     device = torch.device(device)
-    classes = np.flatnonzero(labels)
-    h, w = image.shape[:2]
-    summed = torch.zeros(len(classes), h, w, device=device)
-    if len(classes) == 0:
-        return classes, summed.cpu().numpy()
-    if views is None:
-        views = cam_views(image, scales, device)
-    index = torch.as_tensor(classes, device=device)
+    h, w = images[0].shape[:2]
+    if any(image.shape[:2] != (h, w) for image in images):
+        raise ValueError(f"batched CAMs need images of one size, got {[image.shape[:2] for image in images]}")
+    classes = [np.flatnonzero(image_labels) for image_labels in labels]
+    active = [k for k, present in enumerate(classes) if len(present)]
+    summed = {k: torch.zeros(len(classes[k]), h, w, device=device) for k in active}
+    per_image = 2 if flip else 1
     mean, std = model.backbone.mean, model.backbone.std
-    for view in views:
-        batch = normalised_views(view, mean, std, flip, device)
+    for scale in range(len(views[active[0]]) if active else 0):
+        batch = torch.cat([normalised_views(views[k][scale], mean, std, flip, device) for k in active])
         with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
             maps = map_fn(batch)
-        maps = F.interpolate(maps.float()[:, index], (h, w), mode="bilinear", align_corners=False)
-        summed += maps[0]
-        if flip:
-            summed += maps[1].flip(-1)
-    return classes, normalise_maps(summed, normalisation).cpu().numpy()
+        for slot, k in enumerate(active):
+            index = torch.as_tensor(classes[k], device=device)
+            own = maps[slot * per_image : (slot + 1) * per_image].float()[:, index]
+            own = F.interpolate(own, (h, w), mode="bilinear", align_corners=False)
+            summed[k] += own[0]
+            if flip:
+                summed[k] += own[1].flip(-1)
+    return [(classes[k], normalise_maps(summed[k], normalisation).cpu().numpy() if k in summed
+             else np.zeros((0, h, w), np.float32)) for k in range(len(images))]
+
+
+def same_size_runs(items: Iterable[T], size_of: Callable[[T], tuple[int, int]], limit: int) -> Iterator[list[T]]:
+    """Consecutive items grouped while they have one size, at most ``limit`` per group (order kept)."""
+    run: list[T] = []
+    for item in items:
+        if run and (len(run) == limit or size_of(item) != size_of(run[0])):
+            yield run
+            run = []
+        run.append(item)
+    if run:
+        yield run
