@@ -73,3 +73,14 @@ def test_cam_writer_merges_a_revisited_shard(tmp_path):
     for image_id in ids:
         assert reader.read(image_id)[1][0, 0, 0] == pytest.approx(int(image_id[3:]) / 20, abs=1e-3)
     assert io.sorted_by_shard(ids, 2)[0] in ids
+
+
+def test_saved_checkpoints_are_byte_reproducible(tmp_path):
+    import torch
+
+    state = {"weights": torch.arange(6.0).reshape(2, 3), "spec": {"name": "x"}}
+    io.save_torch(tmp_path / "a.pt", state)
+    io.save_torch(tmp_path / "b" / "other.pt", state)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b" / "other.pt").read_bytes()
+    assert torch.equal(torch.load(tmp_path / "a.pt")["weights"], state["weights"])
+    assert list(tmp_path.glob(".*.tmp")) == []  # no temporary file left behind

@@ -231,8 +231,6 @@ def interop_mxnet_resnet38(
     out: Path = typer.Argument(..., help=".pth in the original ResNet-38 key layout."),
 ) -> None:
     """Convert the ImageNet ResNet-38 MXNet weights once into a .pth."""
-    import torch
-
     from wsss import io
     from wsss.models.weights import resnet38_state_from_mxnet
 
@@ -240,8 +238,7 @@ def interop_mxnet_resnet38(
         state = resnet38_state_from_mxnet(source)
     except WsssError as error:
         _fail(error)
-    with io.atomic_path(out) as tmp:
-        torch.save(state, tmp)
+    io.save_torch(out, state)
     typer.echo(f"wrote {out} ({len(state)} tensors)")
 
 

@@ -46,6 +46,16 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def save_torch(path: str | os.PathLike, obj) -> None:
+    """``torch.save`` atomically and reproducibly: given a path, torch names the archive's records after
+    the (random) temporary file, so equal weights gave different bytes and DVC reran every later stage
+    after an identical retraining; through a file handle the records are always ``archive/``."""
+    import torch
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(obj, handle)
+
+
 # ---------------------------------------------------------------------------------------------- images
 
 

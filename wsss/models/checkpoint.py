@@ -16,8 +16,7 @@ MODEL_FORMAT = "wsss-model-v1"
 def save_model(path: str | Path, model: nn.Module, kind: str, spec: dict, extra: dict | None = None) -> None:
     state = {"format": MODEL_FORMAT, "kind": kind, "spec": spec, "extra": extra or {},
              "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    with io.atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    io.save_torch(path, state)
 
 
 def read_checkpoint(path: str | Path, kind: str | None) -> dict:

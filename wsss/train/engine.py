@@ -145,8 +145,7 @@ class Trainer:
             "max_steps": self.max_steps,
             "fingerprint": self.fingerprint,
         }
-        with io.atomic_path(self.checkpoint_path) as tmp:
-            torch.save(state, tmp)
+        io.save_torch(self.checkpoint_path, state)
 
     def try_resume(self) -> bool:
         if not self.checkpoint_path.is_file():
