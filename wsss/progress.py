@@ -77,12 +77,11 @@ def prefetched(fn: Callable[[T], R], items: Iterable[T], workers: int = 0, ahead
     """
     workers = workers or min(8, default_workers())
     ahead = ahead or 2 * workers
-    iterator = iter(items)
     with ThreadPoolExecutor(workers) as pool:
-        pending = deque(pool.submit(fn, item) for _, item in zip(range(ahead), iterator))
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
         while pending:
-            result = pending.popleft().result()
-            for item in iterator:
-                pending.append(pool.submit(fn, item))
-                break
-            yield result
+            yield pending.popleft().result()
