@@ -181,8 +181,8 @@ from wsss.refine.crf import CrfParams  # noqa: E402  (numpy only)
 @dataclass(frozen=True)
 class CrfStageParams:
     split: str = "train"
-    low_alpha: float = 4.0          # la: confident foreground (SEAM 4)
-    high_alpha: float = 24.0        # ha: confident background (SEAM 24, psa 32)
+    low_alpha: float = 4.0          # la: confident foreground (SEAM 4); <= 0: auto (crf_alpha.bracketing_alphas)
+    high_alpha: float = 24.0        # ha: confident background (SEAM 24, psa 32); <= 0: auto
     cam_background: float = -1.0    # bg score of the "CAM + dCRF" labels; < 0: the best threshold of eval_cam
     crf: CrfParams = field(default_factory=CrfParams)
     workers: int = 0
