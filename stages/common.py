@@ -1,4 +1,4 @@
-"""What every stage needs: its typed params section and logging."""
+"""What every stage needs: its typed params section and logging (and the SEAM CAM curve's optimum)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import TypeVar
 
 import yaml
 
+from wsss import io
 from wsss.config import from_dict
 from wsss.errors import ConfigError, WsssError
 
 T = TypeVar("T")
 PARAMS_FILE = Path("params.yaml")
+SEAM_CAM_METRICS = Path("metrics/eval_cam_seam.json")
 
 
 def load_raw_section(name: str, params_file: Path = PARAMS_FILE) -> dict:
@@ -34,6 +36,11 @@ def load_section(name: str, cls: type[T], params_file: Path = PARAMS_FILE, key: 
             raise ConfigError(f"{where} has no entry {key!r}")
         section, where = section[key], f"{where}.{key}"
     return from_dict(cls, section, where=where)
+
+
+def best_seam_cam_threshold() -> float:
+    """The best constant background threshold that ``eval_cam@seam`` found (the automatic α's anchor)."""
+    return io.read_json(SEAM_CAM_METRICS)["best_threshold"]
 
 
 def main(run) -> None:

@@ -8,8 +8,7 @@ advises; positive values are used as given (SEAM: 4 and 24).
 import dataclasses
 import logging
 
-from stages.common import load_section, main
-from wsss import io
+from stages.common import best_seam_cam_threshold, load_section, main
 from wsss.config import CrfStageParams
 from wsss.refine.crf_alpha import resolve_alphas
 from wsss.refine.crf_labels import run_crf
@@ -21,7 +20,7 @@ def run() -> None:
     params = load_section("crf", CrfStageParams)
     best = None
     if params.cam_background < 0 or params.low_alpha <= 0 or params.high_alpha <= 0:
-        best = io.read_json("metrics/eval_cam_seam.json")["best_threshold"]
+        best = best_seam_cam_threshold()
     background = best if params.cam_background < 0 else params.cam_background
     low, high = resolve_alphas(params.low_alpha, params.high_alpha, best)
     params = dataclasses.replace(params, low_alpha=low, high_alpha=high)

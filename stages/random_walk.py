@@ -7,8 +7,7 @@ found (α solving t = (1 − t)^α), so the walk's background agrees with where 
 import dataclasses
 import logging
 
-from stages.common import load_section, main
-from wsss import io
+from stages.common import best_seam_cam_threshold, load_section, main
 from wsss.config import RandomWalkParams
 from wsss.refine.crf import alpha_for_background
 from wsss.refine.walk_labels import run_random_walk
@@ -19,7 +18,7 @@ log = logging.getLogger("stages.random_walk")
 def run() -> None:
     params = load_section("random_walk", RandomWalkParams)
     if params.alpha <= 0:
-        threshold = io.read_json("metrics/eval_cam_seam.json")["best_threshold"]
+        threshold = best_seam_cam_threshold()
         params = dataclasses.replace(params, alpha=alpha_for_background(threshold))
         log.info("alpha %.3f from the best CAM background threshold %.2f", params.alpha, threshold)
     count = run_random_walk("data/prepared", "cams/seam", "models/affinity.pt", params, "labels/rw")
