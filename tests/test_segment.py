@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from typer.testing import CliRunner
 
 from wsss import io
@@ -181,3 +182,17 @@ def test_runner_with_prefetched_views_matches_direct_calls(tmp_path, segmenter):
     direct = [multiscale_probs(runner.model, image, [0.5, 1.0], True).argmax(0) for image in images]
     for got, expected in zip(runner.run(range(5), load=lambda k: images[k]), direct, strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_predict_names_keep_inner_dots_and_refuse_collisions(tmp_path, segmenter):
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)
+    io.write_jpeg(tmp_path / "in" / "my.photo.v2.jpg", image)
+    params = InferSegParams(split="", scales=[1.0], flip=False, device="cpu")
+    written, _ = predict(segmenter, [tmp_path / "in"], tmp_path / "out", params)
+    assert written == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["my.photo.v2.png", "my.photo.v2_overlay.jpg"]
+    Image.fromarray(image).save(tmp_path / "in" / "my.photo.v2.png")
+    with pytest.raises(DataError, match=r"my\.photo\.v2\.jpg and .*my\.photo\.v2\.png would both write"):
+        predict(segmenter, [tmp_path / "in"], tmp_path / "out3", params)
+    assert not (tmp_path / "out3").exists()  # refused before anything was written

@@ -87,6 +87,7 @@ class VocSource:
     sbd_lists: str = ""
     labels_from: str = "auto"
     saliency_dir: str = ""
+    holdout: float = 0.0        # without ImageSets/Segmentation/val.txt: this fraction of train becomes val
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,19 @@ def image_files(inputs: Iterable[str | Path]) -> list[tuple[Path, Path]]:
     return found
 
 
+def prediction_stems(files: list[tuple[Path, Path]], out_dir: Path) -> list[Path]:
+    """``out_dir/<name without its last extension>`` per input; two inputs that would write the same
+    outputs (``dup.jpg`` and ``dup.png``, or equal names under two input folders) are an error, raised
+    before anything is written."""
+    stems = [out_dir / name.parent / name.name[: -len(name.suffix) or None] for _, name in files]
+    first: dict[Path, Path] = {}
+    for (path, _), stem in zip(files, stems):
+        if stem in first:
+            raise DataError(f"{first[stem]} and {path} would both write {stem}.png; rename one or predict them separately")
+        first[stem] = path
+    return stems
+
+
 def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, params: InferSegParams,
             overlay_alpha: float = 0.5) -> tuple[int, list[str]]:
     """Write ``<name>.png`` (palette label map) and ``<name>_overlay.jpg`` per image under ``out_dir``.
@@ -184,28 +197,28 @@ def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str |
     files = image_files(inputs)
     if not files:
         raise DataError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, inputs))}")
-    runner = SegmentationRunner(checkpoint, replace(params, split=""))
     out_dir = Path(out_dir)
+    stems = prediction_stems(files, out_dir)
+    runner = SegmentationRunner(checkpoint, replace(params, split=""))
     errors: list[str] = []
     pending: deque[tuple[Path, np.ndarray]] = deque()
 
     def readable_images() -> Iterator[np.ndarray]:
-        for path, name in files:
+        for (path, _), stem in zip(files, stems):
             try:
                 image = io.read_image(path)
             except DataError as error:
                 errors.append(str(error))
                 log.error("%s", error)
                 continue
-            pending.append((name, image))
+            pending.append((stem, image))
             yield image
 
     written = 0
     # Labels come back in input order (CRF chunks included), so each pairs with the oldest pending image.
     for label in progress(runner.run(readable_images()), len(files), desc="predict"):
-        name, image = pending.popleft()
-        stem = out_dir / name.with_suffix("")
-        io.write_label_png(stem.with_suffix(".png"), label)
+        stem, image = pending.popleft()
+        io.write_label_png(stem.parent / f"{stem.name}.png", label)
         io.write_jpeg(stem.parent / f"{stem.name}_overlay.jpg", overlay(image, label, overlay_alpha), quality=90)
         written += 1
     return written, errors

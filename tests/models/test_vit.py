@@ -55,3 +55,30 @@ def test_timm_encoder_loads_a_local_weight_file(tmp_path):
     for name, value in source.state_dict().items():
         torch.testing.assert_close(model.encoder.vit.state_dict()[name], value)
     assert len(model.parameter_groups()[0]) > 0  # the ViT counts as pretrained
+
+
+@pytest.mark.parametrize("distilled_tokens", [False, True])
+def test_position_embedding_is_resized_bilinearly_as_getam(distilled_tokens):
+    import torch.nn.functional as F
+    from timm.models.deit import VisionTransformerDistilled
+    from timm.models.vision_transformer import VisionTransformer
+
+    from wsss.models.vit import add_position_embedding
+
+    torch.manual_seed(0)
+    cls = VisionTransformerDistilled if distilled_tokens else VisionTransformer
+    vit = cls(img_size=64, patch_size=16, embed_dim=8, depth=1, num_heads=2, num_classes=0,
+              dynamic_img_size=True).eval()
+    torch.nn.init.normal_(vit.pos_embed)
+    prefix = vit.num_prefix_tokens
+    native = vit.patch_embed(torch.randn(2, 3, 64, 64))
+    torch.testing.assert_close(add_position_embedding(vit, native), vit._pos_embed(native))  # 4×4: no resize
+    patches = vit.patch_embed(torch.randn(2, 3, 96, 48))  # 6×3 grid
+    grid = vit.pos_embed[:, prefix:].reshape(1, 4, 4, 8).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=(6, 3), mode="bilinear", align_corners=False).permute(0, 2, 3, 1).reshape(1, 18, 8)
+    tokens = torch.cat([vit.cls_token.expand(2, -1, -1)] + ([vit.dist_token.expand(2, -1, -1)] if distilled_tokens else [])
+                       + [patches.reshape(2, 18, 8)], dim=1)
+    expected = tokens + torch.cat([vit.pos_embed[:, :prefix], grid], dim=1)
+    out = add_position_embedding(vit, patches)
+    torch.testing.assert_close(out, expected)
+    assert (out - vit._pos_embed(patches)).abs().max() > 1e-3  # timm's bicubic+antialias differs

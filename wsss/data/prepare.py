@@ -51,6 +51,7 @@ def _build(params: PrepareParams, out_dir: Path) -> dict[str, int]:
         return index_voc(
             params.voc.root, out_dir, sbd_dir=params.voc.sbd_lists or None, labels_from=params.voc.labels_from,
             empty_labels=params.empty_labels, saliency_dir=params.voc.saliency_dir or None,
+            holdout=params.voc.holdout,
         )
     if params.source == "folder":
         f = params.folder

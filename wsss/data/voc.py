@@ -9,6 +9,7 @@ or from the label PNGs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import xml.etree.ElementTree as ElementTree
@@ -36,8 +37,19 @@ def read_id_list(path: Path) -> list[str]:
     return ids
 
 
-def voc_splits(voc_root: Path, sbd_dir: Path | None = None) -> dict[str, list[str]]:
-    """The train / val / train_aug lists (sorted ids)."""
+def holdout_part(image_id: str, fraction: float) -> bool:
+    """Whether ``image_id`` is held out: a hash of the id alone decides, so the split is stable when
+    images are added or removed and does not depend on their order."""
+    digest = hashlib.sha256(image_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def voc_splits(voc_root: Path, sbd_dir: Path | None = None, holdout: float = 0.0) -> dict[str, list[str]]:
+    """The train / val / train_aug lists (sorted ids).
+
+    A root without ``val.txt`` (e.g. a sample of VOC train) gets a val split of the ``holdout`` fraction
+    of its train ids, removed from train.
+    """
     if not voc_root.is_dir():
         raise DataError(f"{voc_root}: VOC2012 folder not found")
     sets = voc_root / "ImageSets" / "Segmentation"
@@ -47,6 +59,11 @@ def voc_splits(voc_root: Path, sbd_dir: Path | None = None) -> dict[str, list[st
     if (sets / "val.txt").is_file():
         val = read_id_list(sets / "val.txt")
         splits["val"] = val
+    elif holdout > 0:
+        if not 0 < holdout < 1:
+            raise DataError(f"holdout {holdout} must lie in (0, 1)")
+        val = [i for i in train if holdout_part(i, holdout)]
+        splits = {"train": [i for i in train if not holdout_part(i, holdout)], "val": val}
     aug_dir = voc_root / "SegmentationClassAug"
     if sbd_dir is not None:
         sbd = set(read_id_list(sbd_dir / "train.txt")) | set(read_id_list(sbd_dir / "val.txt"))
@@ -93,6 +110,7 @@ def index_voc(
     class_names: list[str] | None = None,
     saliency_dir: str | Path | None = None,
     relative_to: str | Path | None = None,
+    holdout: float = 0.0,
 ) -> dict[str, int]:
     """Write a dataset index for a VOC-layout folder; returns the size of each split.
 
@@ -106,7 +124,7 @@ def index_voc(
     images = voc_root / "JPEGImages"
     if not images.is_dir():
         raise DataError(f"{images}: image folder not found")
-    splits = voc_splits(voc_root, Path(sbd_dir) if sbd_dir else None)
+    splits = voc_splits(voc_root, Path(sbd_dir) if sbd_dir else None, holdout)
     mask_dirs = [d for d in (voc_root / "SegmentationClass", voc_root / "SegmentationClassAug") if d.is_dir()]
     annotations = voc_root / "Annotations"
     source = labels_from if labels_from != "auto" else ("xml" if annotations.is_dir() else "masks")

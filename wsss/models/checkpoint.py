@@ -1,14 +1,21 @@
-"""The wsss model file: state dict + the spec that rebuilds the architecture + free-form metadata."""
+"""The wsss model file: state dict + the spec that rebuilds the architecture + free-form metadata.
+
+Model files are read with ``weights_only=True``: only tensors and plain containers (dict, list, str,
+numbers) are unpickled, so a file that holds Python objects (which could run code when loaded) is
+refused before anything in it runs. The spec is validated field by field against its dataclass.
+"""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 from wsss import io
-from wsss.errors import CheckpointError
+from wsss.errors import CheckpointError, ConfigError
 
 MODEL_FORMAT = "wsss-model-v1"
 
@@ -24,10 +31,7 @@ def read_checkpoint(path: str | Path, kind: str | None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # noqa: BLE001 - torch raises many types for corrupt files
-        raise CheckpointError(f"{path}: cannot read checkpoint ({error})") from error
+    state = load_plain(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
         raise CheckpointError(f"{path}: not a wsss model checkpoint (use the import commands for original weights)")
     if kind is not None and state.get("kind") != kind:
@@ -44,3 +48,29 @@ def load_weights(path: str | Path, model: nn.Module, state: dict) -> None:
 
 def read_checkpoint_kind(path: str | Path) -> str:
     return read_checkpoint(path, None)["kind"]
+
+
+def load_plain(path: str | Path, what: str = "file"):
+    """``torch.load`` that unpickles only tensors and plain containers; anything else is refused with one
+    line naming the file (no code in the file runs)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: refusing to load: the {what} holds Python objects, not only "
+                              f"tensors and plain values ({first[:160]})") from None
+    except Exception as error:  # noqa: BLE001 - torch raises many types for corrupt files
+        raise CheckpointError(f"{path}: cannot read {what} ({type(error).__name__}: {str(error)[:160]})") from None
+
+
+SpecT = TypeVar("SpecT")
+
+
+def read_spec(path: str | Path, state: dict, cls: type[SpecT]) -> SpecT:
+    """The checkpoint's spec as ``cls``; a missing, unknown or mistyped field is a CheckpointError."""
+    from wsss.config import from_dict
+
+    try:
+        return from_dict(cls, state.get("spec"), where="spec")
+    except ConfigError as error:
+        raise CheckpointError(f"{path}: invalid model spec ({error})") from None

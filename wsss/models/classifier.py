@@ -42,7 +42,7 @@ def save_model(path: str | Path, model: nn.Module, spec: ClassifierSpec, extra: 
 
 def load_classifier(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, ClassifierSpec]:
     state = checkpoint.read_checkpoint(path, "classifier")
-    spec = ClassifierSpec(**{**state["spec"], "class_names": tuple(state["spec"]["class_names"])})
+    spec = checkpoint.read_spec(path, state, ClassifierSpec)
     model = build_classifier(spec, weights=None)
     checkpoint.load_weights(path, model, state)
     return model.to(device).eval(), spec

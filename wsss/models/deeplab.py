@@ -107,7 +107,7 @@ def save_segmenter(path: str | Path, model: nn.Module, spec: SegmenterSpec, extr
 
 def load_segmenter(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, SegmenterSpec]:
     state = checkpoint.read_checkpoint(path, "segmenter")
-    spec = SegmenterSpec(**{**state["spec"], "class_names": tuple(state["spec"]["class_names"])})
+    spec = checkpoint.read_spec(path, state, SegmenterSpec)
     model = build_segmenter(spec)
     checkpoint.load_weights(path, model, state)
     return model.to(device).eval(), spec

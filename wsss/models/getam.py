@@ -98,7 +98,7 @@ def save_getam(path: str | Path, model: GetamNet, spec: GetamSpec, extra: dict |
 
 def load_getam(path: str | Path, device: torch.device | str = "cpu") -> tuple[GetamNet, GetamSpec]:
     state = checkpoint.read_checkpoint(path, "getam")
-    spec = GetamSpec(**{**state["spec"], "class_names": tuple(state["spec"]["class_names"])})
+    spec = checkpoint.read_spec(path, state, GetamSpec)
     model = build_getam(spec)
     checkpoint.load_weights(path, model, state)
     return model.to(device).eval(), spec

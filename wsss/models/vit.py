@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from wsss.errors import CheckpointError, ConfigError
@@ -118,7 +119,7 @@ class VitEncoder(nn.Module):
             raise ValueError(f"input {tuple(x.shape[-2:])} is not a multiple of {PATCH}")
         vit = self.vit
         self._cnn = {}
-        tokens = vit.norm_pre(vit.patch_drop(vit._pos_embed(vit.patch_embed(x))))
+        tokens = vit.norm_pre(vit.patch_drop(add_position_embedding(vit, vit.patch_embed(x))))
         taps: list[torch.Tensor] = [self._cnn[name] for name in self.layout.cnn_taps]
         last = max(self.layout.block_taps)
         for index, block in enumerate(vit.blocks[: last + 1]):
@@ -126,6 +127,32 @@ class VitEncoder(nn.Module):
             taps.extend(tokens for tap in self.layout.block_taps if tap == index)  # a block may feed two taps
         prefix = tokens[:, : self.num_prefix_tokens]
         return prefix, taps, (h, w)
+
+
+def add_position_embedding(vit: nn.Module, patches: torch.Tensor) -> torch.Tensor:
+    """Prefix tokens + patch tokens + position embedding, the grid part resized to the input's grid as
+    GETAM (and DPT) resize it: bilinear, align_corners=False, no antialias. timm's own ``_pos_embed``
+    resizes bicubically with antialias, which changes every feature once the grid differs from the
+    native one (e.g. ViT-B/16-384 at 256 crops). ``patches``: B×H×W×C (timm's dynamic-size layout)."""
+    batch, h, w, channels = patches.shape
+    prefix = [token.expand(batch, -1, -1) for token in
+              (vit.cls_token, getattr(vit, "dist_token", None), getattr(vit, "reg_token", None)) if token is not None]
+    tokens = patches.reshape(batch, h * w, channels)
+    if vit.pos_embed is None:
+        return torch.cat(prefix + [tokens], dim=1)
+    embedded_prefix = 0 if getattr(vit, "no_embed_class", False) else len(prefix)
+    position = vit.pos_embed
+    grid_h, grid_w = vit.patch_embed.grid_size
+    grid = position[:, embedded_prefix:]
+    if (grid_h, grid_w) != (h, w):
+        grid = grid.reshape(1, grid_h, grid_w, channels).permute(0, 3, 1, 2)
+        grid = F.interpolate(grid, size=(h, w), mode="bilinear", align_corners=False)
+        grid = grid.permute(0, 2, 3, 1).reshape(1, h * w, channels)
+    if embedded_prefix:
+        tokens = torch.cat(prefix + [tokens], dim=1) + torch.cat([position[:, :embedded_prefix], grid], dim=1)
+    else:
+        tokens = torch.cat(prefix + [tokens + grid], dim=1)
+    return vit.pos_drop(tokens)
 
 
 def _timm_vit(model_name: str, weights: str | None) -> nn.Module:

@@ -40,7 +40,7 @@ def build_affinity(spec: AffinitySpec, weights: str | None = None) -> AffinityNe
 
 def load_affinity(path: str | Path, device="cpu") -> tuple[AffinityNet, AffinitySpec]:
     state = checkpoint.read_checkpoint(path, "affinity")
-    spec = AffinitySpec(**state["spec"])
+    spec = checkpoint.read_spec(path, state, AffinitySpec)
     model = build_affinity(spec)
     checkpoint.load_weights(path, model, state)
     return model.to(device).eval(), spec

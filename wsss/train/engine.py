@@ -23,6 +23,7 @@ from torch import nn
 
 from wsss import io
 from wsss.errors import WsssError
+from wsss.models.checkpoint import load_plain
 from wsss.progress import progress
 from wsss.train.data import AugmentedDataset, EpochBatches, collate
 from wsss.config import EngineConfig
@@ -116,6 +117,8 @@ class Trainer:
             self.train_model = torch.compile(self.train_model, dynamic=False)
         self.autocast_dtype = self._autocast_dtype()
         self.step = 0
+        self.running: dict[str, float] = {}
+        self.history: list[tuple[int, dict[str, float]]] = []
 
     def _autocast_dtype(self) -> torch.dtype | None:
         precision = self.config.precision
@@ -140,18 +143,22 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-            "numpy_rng": np.random.get_state(),
+            "numpy_rng": _numpy_rng_state(),
             "python_rng": random.getstate(),
             "max_steps": self.max_steps,
             "fingerprint": self.fingerprint,
+            # Losses summed since the last logged row, and every logged row: a resumed run logs the
+            # same curve as an uninterrupted one, and rewrites the rows DVC removed before rerunning.
+            "running": dict(self.running),
+            "history": [[step, dict(row)] for step, row in self.history],
         }
         io.save_torch(self.checkpoint_path, state)
 
     def try_resume(self) -> bool:
         if not self.checkpoint_path.is_file():
             return False
-        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
-        if state.get("format") != "wsss-train-state-v1":
+        state = load_plain(self.checkpoint_path, "training state")
+        if not isinstance(state, dict) or state.get("format") != "wsss-train-state-v1":
             raise WsssError(f"{self.checkpoint_path}: not a wsss training state")
         if state["max_steps"] != self.max_steps or state.get("fingerprint") != self.fingerprint:
             log.warning("%s was saved by a run with other settings; starting over", self.checkpoint_path)
@@ -161,9 +168,11 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
-        np.random.set_state(state["numpy_rng"])
+        _set_numpy_rng_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
         self.step = state["step"]
+        self.running = dict(state.get("running", {}))
+        self.history = [(step, dict(row)) for step, row in state.get("history", [])]
         log.info("resumed from %s at step %d/%d", self.checkpoint_path, self.step, self.max_steps)
         return True
 
@@ -171,9 +180,12 @@ class Trainer:
     def _loader(self, epoch: int, start_batch: int):
         sampler = EpochBatches(self.num_items, self.config.batch_size, self.config.seed, epoch, start_batch,
                                self.dist.rank, self.dist.world_size)
+        # The loader's own generator: without it each new iterator draws its base seed from the global
+        # RNG, so a resume in mid-epoch (one extra iterator) shifted dropout and every later draw.
+        generator = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
         return torch.utils.data.DataLoader(
             self.dataset, batch_sampler=sampler, num_workers=self.config.num_workers, collate_fn=collate,
-            pin_memory=self.device.type == "cuda", persistent_workers=False,
+            pin_memory=self.device.type == "cuda", persistent_workers=False, generator=generator,
         )
 
     def _to_device(self, batch: dict) -> dict:
@@ -190,13 +202,13 @@ class Trainer:
         """Train to the end (or ``stop_after`` steps in total, for tests); returns the model."""
         if resume:
             self.try_resume()
-        live = self._open_live(resumed=self.step > 0)
+        live = self._open_live()
         self.model.train()
         end = self.max_steps if stop_after is None else min(stop_after, self.max_steps)
         bar = progress(range(self.step, end), total=end - self.step, desc="train", unit="img",
                        unit_scale=self.config.batch_size)
         bar_iter = iter(bar)
-        running: dict[str, float] = {}
+        running = self.running
         pending: list[tuple[int, object, dict[str, torch.Tensor]]] = []
         while self.step < end:
             epoch, start_batch = divmod(self.step, self.steps_per_epoch)
@@ -212,14 +224,13 @@ class Trainer:
                 if logging_step or checkpoint_step:
                     for key, value in self._read_losses(pending).items():
                         running[key] = running.get(key, 0.0) + value
-                if live is not None and logging_step:
+                if logging_step:
                     count = self.config.log_every if self.step % self.config.log_every == 0 else self.step % self.config.log_every
-                    live.step = self.step
-                    for key, total in running.items():
-                        live.log_metric(f"train/{key}", total / max(1, count))
-                    live.log_metric("train/lr", self.optimizer.param_groups[0]["lr"])
-                    live.next_step()
-                    running = {}
+                    row = {f"train/{key}": total / max(1, count) for key, total in running.items()}
+                    row["train/lr"] = self.optimizer.param_groups[0]["lr"]
+                    self.history.append((self.step, row))
+                    self._log_row(live, self.step, row)
+                    running.clear()
                 if checkpoint_step:
                     self.save_checkpoint()
         if self.step == self.max_steps or stop_after is not None:
@@ -259,10 +270,35 @@ class Trainer:
         self.optimizer.step()
         return {key: value.detach() for key, value in losses.items()}
 
-    def _open_live(self, resumed: bool):
+    def _open_live(self):
         if self.live_dir is None or not self.dist.is_main:
             return None
         from dvclive import Live
 
-        live = Live(dir=str(self.live_dir), resume=resumed, save_dvc_exp=False, dvcyaml=None, report=None)
+        # Always a fresh log, with the rows of the run so far replayed: DVC deletes the outputs before
+        # rerunning a stage, so the rows written before an interruption exist only in the saved state.
+        live = Live(dir=str(self.live_dir), resume=False, save_dvc_exp=False, dvcyaml=None, report=None)
+        for step, row in self.history:
+            self._log_row(live, step, row)
         return live
+
+    @staticmethod
+    def _log_row(live, step: int, row: dict[str, float]) -> None:
+        if live is None:
+            return
+        live.step = step
+        for key, value in row.items():
+            live.log_metric(key, value)
+        live.next_step()
+
+
+def _numpy_rng_state() -> dict:
+    """numpy's global RNG state as tensors and numbers (a training state holds no pickled objects)."""
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(position),
+            "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+
+
+def _set_numpy_rng_state(state: dict) -> None:
+    np.random.set_state((state["name"], state["keys"].numpy().astype(np.uint32), state["pos"],
+                         state["has_gauss"], state["cached_gaussian"]))

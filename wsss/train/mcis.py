@@ -40,7 +40,7 @@ def build_mcis(spec: McisSpec, weights: str | None = None) -> CoAttentionNet:
 
 def load_mcis(path: str | Path, device="cpu") -> tuple[CoAttentionNet, McisSpec]:
     state = checkpoint.read_checkpoint(path, "mcis")
-    spec = McisSpec(**{**state["spec"], "class_names": tuple(state["spec"]["class_names"])})
+    spec = checkpoint.read_spec(path, state, McisSpec)
     model = build_mcis(spec)
     checkpoint.load_weights(path, model, state)
     return model.to(device).eval(), spec

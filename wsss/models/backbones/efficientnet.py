@@ -53,7 +53,7 @@ def lite0_classifier(weights: str = PACKAGED) -> nn.Module:
     import timm
 
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu")
+    source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu", weights_only=True)
     model.load_state_dict(convert_lite0_state_dict(source, model), strict=True)
     return model
 
@@ -90,7 +90,7 @@ class EfficientNetLite0(Backbone):
 def efficientnet_lite0(weights: str | None = PACKAGED, output_stride: int = 8) -> EfficientNetLite0:
     model = EfficientNetLite0(output_stride)
     if weights:
-        source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu")
+        source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu", weights_only=True)
         converted = convert_lite0_state_dict(source, model.body)
         # The feature extractor has no head; drop conv_head, bn2 and the classifier.
         wanted = model.body.state_dict().keys()

@@ -1,0 +1,66 @@
+"""Model files load without running code, and a crafted spec is one clean error."""
+
+import os
+
+import pytest
+import torch
+
+from wsss.errors import CheckpointError
+from wsss.models.checkpoint import MODEL_FORMAT
+from wsss.models.classifier import ClassifierSpec, build_classifier, load_classifier, save_model
+from wsss.segment import load_segmentation_model
+
+MARKER_ENV = "WSSS_TEST_PAYLOAD_RAN"
+
+
+class Payload:
+    """Unpickling this runs ``exec`` through __reduce__; the variable it sets is the proof that code ran."""
+
+    def __reduce__(self):
+        return (exec, (f"import os; os.environ[{MARKER_ENV!r}] = '1'",))
+
+
+@pytest.fixture()
+def malicious(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"format": MODEL_FORMAT, "kind": "classifier", "spec": Payload(), "state_dict": {}}, path)
+    os.environ.pop(MARKER_ENV, None)
+    yield path
+    os.environ.pop(MARKER_ENV, None)
+
+
+def test_malicious_model_file_runs_no_code(malicious):
+    with pytest.raises(CheckpointError, match="refusing to load") as error:
+        load_classifier(malicious)
+    assert MARKER_ENV not in os.environ
+    assert str(malicious) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_predict_refuses_malicious_model_file(malicious):
+    with pytest.raises(CheckpointError, match="refusing to load"):
+        load_segmentation_model(malicious, "cpu")
+    assert MARKER_ENV not in os.environ
+
+
+@pytest.mark.parametrize("spec", [
+    {"method": "cam", "backbone": "efficientnet_lite0", "num_foreground": "3"},
+    {"method": "cam", "backbone": "efficientnet_lite0", "num_foreground": 3, "evil": 1},
+    ["cam"],
+])
+def test_crafted_spec_is_a_checkpoint_error(tmp_path, spec):
+    path = tmp_path / "model.pt"
+    torch.save({"format": MODEL_FORMAT, "kind": "classifier", "spec": spec, "state_dict": {}}, path)
+    with pytest.raises(CheckpointError, match="invalid model spec"):
+        load_classifier(path)
+
+
+def test_saved_model_round_trips_and_is_world_readable(tmp_path):
+    spec = ClassifierSpec("cam", "efficientnet_lite0", 3, 16, ("background", "a", "b", "c"))
+    model = build_classifier(spec, weights=None)
+    save_model(tmp_path / "m.pt", model, spec)
+    loaded, loaded_spec = load_classifier(tmp_path / "m.pt")
+    assert loaded_spec == spec
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "m.pt").stat().st_mode & 0o777 == 0o666 & ~umask
