@@ -1,6 +1,6 @@
 import pytest
 
-from wsss.config import PrepareParams, from_dict
+from wsss.config import InferCamParams, InferSegParams, PrepareParams, TrainClsParams, from_dict
 from wsss.errors import ConfigError
 
 
@@ -58,3 +58,18 @@ def test_getam_defaults_are_the_reference_code():
     assert p.seg_lr_scale == 0.1 and p.maps.start_block == 6 and p.maps.pamr_dilations == [1, 2, 4, 8, 12, 24]
     assert p.maps.pamr_iterations == 10
     assert (p.completion.gamma, p.completion.percentile, p.completion.opening) == (32.0, 0.9, 10)
+
+
+@pytest.mark.parametrize("section, cls, data, message", [
+    ("infer_cam", InferCamParams, {"precision": "fp16"}, r"infer_cam\.precision: 'fp16' is not one of auto, fp32, bf16"),
+    ("infer_cam", InferCamParams, {"normalisation": "softmax"}, r"infer_cam\.normalisation: 'softmax' is not one of"),
+    ("infer_seg", InferSegParams, {"average": "median"}, r"infer_seg\.average: 'median'"),
+    ("infer_seg", InferSegParams, {"crf": "fast"}, r"infer_seg\.crf: 'fast'"),
+    ("train_cls", TrainClsParams, {"method": "irn"}, r"train_cls\.method: 'irn'"),
+    ("train_cls", TrainClsParams, {"engine": {"optim": {"schedule": "cosine"}}}, r"train_cls\.engine\.optim\.schedule: 'cosine'"),
+    ("train_cls", TrainClsParams, {"engine": {"precision": True}}, r"train_cls\.engine\.precision: True"),
+])
+def test_every_option_string_is_checked_when_params_load(section, cls, data, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        from_dict(cls, data, where=section)
+    assert "\n" not in str(error.value)

@@ -55,14 +55,15 @@ def data_voc(
     sbd_lists: Optional[Path] = typer.Option(None, help="Folder with SBD train.txt and val.txt."),
     labels_from: str = typer.Option("auto", help="auto | xml | masks"),
     empty_labels: str = typer.Option("drop", help="drop | error | keep"),
+    holdout: float = typer.Option(0.0, help="Without val.txt: fraction of train held out as val (by id hash)."),
+    bad_images: str = typer.Option("error", help="error | skip (drop unusable files and list them)."),
 ) -> None:
-    """Index PASCAL VOC 2012 (+ SBD): train / val / train_aug lists and image-level labels."""
-    from wsss.data.voc import index_voc
+    """Index PASCAL VOC 2012 (+ SBD): train / val / train_aug lists and image-level labels; every image,
+    mask and saliency map is decoded and checked first."""
+    from wsss.config import VocSource
 
-    try:
-        sizes = index_voc(root, out, sbd_dir=sbd_lists, labels_from=labels_from, empty_labels=empty_labels)
-    except WsssError as error:
-        _fail(error)
+    voc = VocSource(root=str(root), sbd_lists=str(sbd_lists or ""), labels_from=labels_from, holdout=holdout)
+    sizes = _prepare(out, source="voc", voc=voc, empty_labels=empty_labels, bad_images=bad_images)
     typer.echo(f"VOC index written to {out}: {sizes}")
 
 
@@ -75,15 +76,28 @@ def data_folder(
     masks: Optional[Path] = typer.Option(None, help="Ground-truth label PNGs (for evaluation)."),
     saliency: Optional[Path] = typer.Option(None, help="Saliency PNGs."),
     empty_labels: str = typer.Option("drop", help="drop | error | keep"),
+    bad_images: str = typer.Option("error", help="error | skip (drop unusable files and list them)."),
 ) -> None:
-    """Index a custom dataset: images + CSV of labels + class names."""
-    from wsss.data.folder import index_folder
+    """Index a custom dataset: images + CSV of labels + class names; every image, mask and saliency map
+    is decoded and checked first."""
+    from wsss.config import FolderSource
+
+    folder = FolderSource(images=str(images), labels_csv=str(labels_csv), classes=str(classes),
+                          masks=str(masks or ""), saliency=str(saliency or ""))
+    sizes = _prepare(out, source="folder", folder=folder, empty_labels=empty_labels, bad_images=bad_images)
+    typer.echo(f"index written to {out}: {sizes}")
+
+
+def _prepare(out: Path, **params) -> dict[str, int]:
+    from wsss.config import PrepareParams, from_dict
+    from wsss.data.prepare import prepare_dataset
 
     try:
-        sizes = index_folder(images, labels_csv, classes, out, masks, saliency, empty_labels)
+        checked = from_dict(PrepareParams, {k: v.__dict__ if hasattr(v, "__dict__") else v for k, v in params.items()},
+                            where="options")
+        return prepare_dataset(checked, out)
     except WsssError as error:
         _fail(error)
-    typer.echo(f"index written to {out}: {sizes}")
 
 
 @data_app.command("info")

@@ -12,11 +12,12 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
+from typing import Literal
 
-from wsss.data.demo import DemoConfig
 from wsss.errors import ConfigError
 
 T = typing.TypeVar("T")
+Precision = Literal["auto", "fp32", "bf16"]
 
 
 def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
@@ -40,6 +41,11 @@ def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
 
 def _coerce(hint, value, where: str):
     origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        options = typing.get_args(hint)
+        if value not in options or isinstance(value, bool) != any(isinstance(o, bool) for o in options):
+            raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(str, options))}")
+        return value
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value, where)
     if origin in (typing.Union, types.UnionType):
@@ -82,10 +88,24 @@ def _coerce(hint, value, where: str):
 
 
 @dataclass(frozen=True)
+class DemoConfig:
+    """The embedded synthetic dataset's generator settings (wsss.data.demo)."""
+
+    seed: int = 0
+    num_train: int = 320
+    num_val: int = 120
+    min_size: int = 160
+    max_size: int = 256
+    max_objects: int = 3
+    boundary_width: int = 3
+    jpeg_quality: int = 95
+
+
+@dataclass(frozen=True)
 class VocSource:
     root: str = ""
     sbd_lists: str = ""
-    labels_from: str = "auto"
+    labels_from: Literal["auto", "xml", "masks"] = "auto"
     saliency_dir: str = ""
     holdout: float = 0.0        # without ImageSets/Segmentation/val.txt: this fraction of train becomes val
 
@@ -101,8 +121,10 @@ class FolderSource:
 
 @dataclass(frozen=True)
 class PrepareParams:
-    source: str = "demo"
-    empty_labels: str = "drop"
+    source: Literal["demo", "voc", "folder"] = "demo"
+    empty_labels: Literal["drop", "error", "keep"] = "drop"
+    bad_images: Literal["error", "skip"] = "error"   # undecodable / inconsistent files: refuse, or drop and list
+    check_workers: int = 0                            # processes decoding every file up front (0 = all cores)
     demo: DemoConfig = field(default_factory=DemoConfig)
     voc: VocSource = field(default_factory=VocSource)
     folder: FolderSource = field(default_factory=FolderSource)
@@ -115,7 +137,7 @@ class OptimConfig:
     decay_biases: bool = False      # psa/SEAM: weight decay on weights only; MCIS: on every group
     momentum: float = 5e-4
     nesterov: bool = False
-    schedule: str = "poly"          # poly: (1 − t/T)^poly_power per step | step: × step_gamma at step_epochs
+    schedule: Literal["poly", "step"] = "poly"          # poly: (1 − t/T)^poly_power per step | step: × step_gamma at step_epochs
     poly_power: float = 0.9
     step_epochs: list[int] = field(default_factory=lambda: [5, 10])
     step_gamma: float = 0.1
@@ -130,7 +152,7 @@ class EngineConfig:
     batch_size: int = 8             # global batch over all DDP ranks
     seed: int = 0
     num_workers: int = 2
-    precision: str = "auto"         # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
+    precision: Precision = "auto"   # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
     channels_last: bool = True      # CUDA only
     compile: bool = False
     checkpoint_every: int = 100     # steps; 0 = only at the end
@@ -146,7 +168,7 @@ class SeamLossParams:
 
 @dataclass(frozen=True)
 class TrainClsParams:
-    method: str = "seam"                    # seam | cam
+    method: Literal["seam", "cam"] = "seam"
     backbone: str = "efficientnet_lite0"    # any registered backbone
     weights: str = "packaged"               # pretrained backbone file ("packaged" = the embedded Lite0)
     output_stride: int = 16
@@ -163,10 +185,10 @@ class InferCamParams:
     split: str = "train"
     scales: list[float] = field(default_factory=lambda: [0.5, 1.0, 1.5, 2.0])
     flip: bool = True
-    normalisation: str = "auto"     # auto (seam: minmax, cam: max) | minmax | max
-    maps: str = "native"            # native (CAM / SEAM PCM) | gradcam | gradcampp
+    normalisation: Literal["auto", "minmax", "max"] = "auto"   # auto: seam min-max, cam max
+    maps: Literal["native", "gradcam", "gradcampp"] = "native"   # native: CAM / SEAM PCM
     device: str = "auto"
-    precision: str = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
+    precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
     batch_images: int = 0           # images of one size per batch; 0 = 4 on CUDA, 1 on CPU
 
 
@@ -176,7 +198,16 @@ class EvalCamParams:
     workers: int = 0
 
 
-from wsss.refine.crf import CrfParams  # noqa: E402  (numpy only)
+@dataclass(frozen=True)
+class CrfParams:
+    """Dense-CRF kernel settings (named sets in wsss.refine.crf.CRF_PRESETS)."""
+
+    iterations: int = 10
+    gaussian_sxy: float = 3
+    gaussian_compat: float = 3
+    bilateral_sxy: float = 80
+    bilateral_srgb: float = 13
+    bilateral_compat: float = 10
 
 
 @dataclass(frozen=True)
@@ -224,7 +255,7 @@ def _segmentation_optim() -> OptimConfig:
 
 @dataclass(frozen=True)
 class TrainSegParams:
-    arch: str = "largefov"                  # largefov (DeepLab-v1, SEAM) | aspp (DeepLab-v2)
+    arch: Literal["largefov", "aspp"] = "largefov"   # DeepLab-v1 (SEAM) | DeepLab-v2
     backbone: str = "efficientnet_lite0"    # paper: resnet38 (largefov) or resnet101 (aspp)
     weights: str = "packaged"
     output_stride: int = 8
@@ -241,11 +272,11 @@ class InferSegParams:
     scales: list[float] = field(default_factory=lambda: [0.5, 0.75, 1.0, 1.25, 1.5, 1.75])
     sizes: list[int] = field(default_factory=list)  # if set: views resized to size × size instead (GETAM)
     flip: bool = True
-    average: str = "probs"          # probs (softmax per view, then mean) | logits (mean, then softmax)
-    crf: str = "none"               # none | a dense-CRF preset: seam, irn, getam, mcis
+    average: Literal["probs", "logits"] = "probs"   # softmax per view, then mean | mean, then softmax
+    crf: Literal["none", "seam", "irn", "getam", "mcis"] = "none"   # a dense-CRF preset
     crf_workers: int = 0            # CRF processes (0 = all cores)
     device: str = "auto"
-    precision: str = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
+    precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
 
 
 def _mcis_optim() -> OptimConfig:
@@ -276,7 +307,7 @@ class LocaliseMcisParams:
     gate: float = 0.1               # a map joins the average only if sigmoid(its mean) > gate
     seed: int = 0
     device: str = "auto"
-    precision: str = "auto"
+    precision: Precision = "auto"
 
 
 @dataclass(frozen=True)
@@ -331,7 +362,7 @@ class TrainGetamParams:
     crop: int = 256
     cls_epochs: int = 10                # phase 1 (classification only); the rest is phase 2
     seg_lr_scale: float = 0.1           # phase-2 LR factor
-    saliency_loss: str = "intent"       # intent (target 1 − saliency) | as_written | off
+    saliency_loss: Literal["intent", "as_written", "off"] = "intent"   # intent: target 1 − saliency
     dense_energy: DenseEnergyParams = field(default_factory=DenseEnergyParams)
     maps: GetamMapParams = field(default_factory=GetamMapParams)
     completion: CompletionParams = field(default_factory=CompletionParams)
@@ -343,7 +374,7 @@ class LocaliseGetamParams:
     split: str = "train"
     maps: GetamMapParams = field(default_factory=GetamMapParams)
     device: str = "auto"
-    precision: str = "auto"
+    precision: Precision = "auto"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wsss.data.palette import IGNORE_INDEX, voc_palette
 from wsss.errors import DataError
@@ -77,9 +77,21 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: image file not found")
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+            return as_rgb(image)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise DataError(f"{path}: cannot decode image ({error})") from error
+
+
+def as_rgb(image: Image.Image) -> np.ndarray:
+    """H×W×3 uint8 as a viewer shows the file: EXIF orientation applied, grey/CMYK/palette converted,
+    alpha dropped, 16/32-bit grey scaled to 8 bits (PIL's own conversion would clip it at 255)."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        wide = np.asarray(image).astype(np.int64)
+        peak = 65535 if image.mode.startswith("I;16") or wide.max() > 255 else 255
+        grey = (wide.clip(0, peak) * 255 // peak).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.asarray(image.convert("RGB"))
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 95) -> bytes:

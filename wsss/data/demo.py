@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from wsss import io
+from wsss.config import DemoConfig
 from wsss.data.palette import IGNORE_INDEX
 
 # (name, RGB colour) of each class's discriminative part; shapes are drawn by _draw_part.
@@ -34,18 +35,6 @@ DEMO_PARTS = (
 )
 DEMO_CLASSES = ("background", *(name for name, _ in DEMO_PARTS))
 PART_BODY, PART_PART = 1, 2
-
-
-@dataclass(frozen=True)
-class DemoConfig:
-    seed: int = 0
-    num_train: int = 320
-    num_val: int = 120
-    min_size: int = 160
-    max_size: int = 256
-    max_objects: int = 3
-    boundary_width: int = 3
-    jpeg_quality: int = 95
 
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int, channels: int) -> np.ndarray:

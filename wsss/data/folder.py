@@ -50,6 +50,9 @@ def index_folder(
         raise DataError(f"{image_dir}: image folder not found")
     if not labels_csv.is_file():
         raise DataError(f"{labels_csv}: labels CSV not found")
+    for name, folder in (("mask", mask_dir), ("saliency", saliency_dir)):
+        if folder and not Path(folder).is_dir():
+            raise DataError(f"{folder}: {name} folder not found")
     class_names = read_class_names(Path(classes_file))
     table = pd.read_csv(labels_csv, dtype=str, keep_default_na=False)
     for column in ("image", "labels"):

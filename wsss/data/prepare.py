@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 from wsss.config import PrepareParams
+from wsss.data.check import check_index
+from wsss.data.dataset import Dataset
 from wsss.data.demo import DEMO_CLASSES, generate_demo
 from wsss.data.folder import index_folder
 from wsss.data.voc import index_voc
@@ -15,8 +17,10 @@ from wsss.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def prepare_dataset(params: PrepareParams, out_dir: str | Path) -> dict[str, int]:
+def prepare_dataset(params: PrepareParams, out_dir: str | Path, extra_files: dict[str, str | Path] | None = None
+                    ) -> dict[str, int]:
     """Write the index (and, for the demo, the images) into a fresh ``out_dir``; returns split sizes.
+    ``extra_files`` (name in the index → file) are copied in, e.g. the source fingerprint.
 
     Everything is built in a sibling temporary folder and swapped in at the end, so a failure leaves
     the previous output untouched.
@@ -27,6 +31,11 @@ def prepare_dataset(params: PrepareParams, out_dir: str | Path) -> dict[str, int
     tmp.mkdir(parents=True)
     try:
         sizes = _build(params, tmp)
+        dropped = set(check_index(tmp, params.bad_images, params.check_workers))
+        if dropped:
+            sizes = {name: len(Dataset(tmp).ids(name)) for name in sizes}
+        for name, source in (extra_files or {}).items():
+            shutil.copyfile(source, tmp / name)
         old = out_dir.with_name(f".{out_dir.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         if out_dir.exists():

@@ -6,19 +6,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-
-@dataclass(frozen=True)
-class CrfParams:
-    iterations: int = 10
-    gaussian_sxy: float = 3
-    gaussian_compat: float = 3
-    bilateral_sxy: float = 80
-    bilateral_srgb: float = 13
-    bilateral_compat: float = 10
+from wsss.config import CrfParams
 
 
 # Named parameter sets (REFERENCE §10.4).
