@@ -20,7 +20,7 @@ from timing import device_name, engine_arguments, per_item_seconds, synchronize,
 from wsss.cams.getam import block_relevance, refined_getam_maps
 from wsss.config import DenseEnergyParams, EngineConfig, GetamMapParams, TrainGetamParams
 from wsss.models.getam import GetamSpec, build_getam
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 from wsss.train.getam import GetamLoss
 
 

@@ -19,7 +19,7 @@ from wsss.cams.coattention import coattention_maps
 from wsss.config import EngineConfig, LocaliseMcisParams, OptimConfig
 from wsss.data.transforms import to_tensor
 from wsss.models.coattention import mcis_losses
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 from wsss.train.mcis import McisSpec, build_mcis, square
 
 

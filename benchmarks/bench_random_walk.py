@@ -15,7 +15,7 @@ import torch
 
 from wsss.refine.pairs import pair_affinities
 from wsss.refine.random_walk import dense_transition, propagate, sparse_transition_transposed
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from wsss.config import EngineConfig, TrainClsParams
 from wsss.data.transforms import classification_augment
 from wsss.losses.seam import seam_losses
 from wsss.models.classifier import ClassifierSpec, build_classifier
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 from timing import device_name, engine_arguments, per_item_seconds, pipelined_seconds, training_seconds
 
 

@@ -256,6 +256,7 @@ def _segmentation_optim() -> OptimConfig:
 @dataclass(frozen=True)
 class TrainSegParams:
     arch: Literal["largefov", "aspp"] = "largefov"   # DeepLab-v1 (SEAM) | DeepLab-v2
+    labels: str = "labels/rw"               # pseudo labels of train_seg@seam (MCIS/GETAM pass their own)
     backbone: str = "efficientnet_lite0"    # paper: resnet38 (largefov) or resnet101 (aspp)
     weights: str = "packaged"
     output_stride: int = 8

@@ -40,27 +40,30 @@ def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 
 def parallel_map(
-    fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk"
+    fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk",
+    unit_scale: float = 1,
 ) -> list[R]:
     """Apply ``fn`` to every item in worker processes (``workers`` 0 = all cores), in order, with progress.
 
     ``fn`` must be picklable (a module-level function or a functools.partial of one). With one worker
     or one item everything runs in this process, which keeps tracebacks simple in tests.
     """
-    return list(parallel_imap(fn, items, workers, desc, unit))
+    return list(parallel_imap(fn, items, workers, desc, unit, unit_scale))
 
 
 def parallel_imap(
-    fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk"
+    fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk",
+    unit_scale: float = 1,
 ) -> Iterator[R]:
-    """Like :func:`parallel_map` but yields results in order as they arrive (bounded memory)."""
+    """Like :func:`parallel_map` but yields results in order as they arrive (bounded memory).
+    ``unit_scale``: units per item (e.g. images per chunk), so the bar counts images, not chunks."""
     workers = workers or default_workers()
     if workers <= 1 or len(items) <= 1:
-        yield from (fn(item) for item in progress(items, len(items), desc, unit))
+        yield from (fn(item) for item in progress(items, len(items), desc, unit, unit_scale))
         return
     context = multiprocessing.get_context("spawn" if _threads_started() else "fork")
     with context.Pool(min(workers, len(items))) as pool:
-        yield from progress(pool.imap(fn, items), len(items), desc, unit)
+        yield from progress(pool.imap(fn, items), len(items), desc, unit, unit_scale)
 
 
 def _threads_started() -> bool:

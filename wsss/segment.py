@@ -30,7 +30,7 @@ from wsss.models import checkpoint as model_file
 from wsss.models.deeplab import load_segmenter
 from wsss.progress import default_workers, prefetched, progress
 from wsss.refine.crf import CRF_PRESETS, dense_crf
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

@@ -23,7 +23,7 @@ from wsss.config import LocaliseMcisParams
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import to_tensor
 from wsss.progress import progress
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 from wsss.train.mcis import ClassIndex, load_mcis, square
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from wsss.data.dataset import Dataset
 from wsss.data.transforms import to_tensor
 from wsss.progress import progress
 from wsss.refine.pamr import DILATIONS, ITERATIONS, pamr
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 
 
 def block_relevance(attention: torch.Tensor, gradient: torch.Tensor, prefix: int = 1) -> torch.Tensor:

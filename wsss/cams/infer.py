@@ -15,7 +15,7 @@ from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError
 from wsss.models.classifier import load_classifier
 from wsss.progress import prefetched, progress
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 
 log = logging.getLogger(__name__)
 

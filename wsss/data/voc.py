@@ -135,6 +135,8 @@ def index_voc(
                 return folder / f"{image_id}.png"
         raise DataError(f"no label PNG for image {image_id!r} in {[str(d) for d in mask_dirs]}")
 
+    where = annotations if source == "xml" else ", ".join(str(d) for d in mask_dirs)
+    log.info("image-level labels from the %s in %s", "XML annotations" if source == "xml" else "label PNGs", where)
     all_ids = sorted(set().union(*splits.values()))
     rows = []
     for image_id in all_ids:

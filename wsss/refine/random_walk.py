@@ -8,6 +8,8 @@ O(n) rather than O(n²) and a batch of images walks together as one block-diagon
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -55,7 +57,9 @@ def dense_transition(affinity: torch.Tensor, radius: int, height: int, width: in
 
 def propagate(transposed: torch.Tensor, scores: torch.Tensor, steps: int) -> torch.Tensor:
     """scores (n×C) ← Tᵀ·scores, ``steps`` times (= (v·T^steps)ᵀ)."""
-    csr = transposed.to_sparse_csr() if transposed.device.type == "cuda" else transposed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+        csr = transposed.to_sparse_csr()
     for _ in range(steps):
         scores = torch.sparse.mm(csr, scores)
     return scores

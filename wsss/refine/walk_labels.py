@@ -18,7 +18,7 @@ from wsss.progress import progress
 from wsss.refine.pairs import effective_radius, pair_affinities
 from wsss.refine.random_walk import cam_scores_on_grid, propagate, sparse_transition_transposed
 from wsss.train.affinity import load_affinity
-from wsss.train.engine import resolve_device
+from wsss.devices import resolve_device
 
 
 @torch.no_grad()
@@ -65,7 +65,7 @@ def run_random_walk(index_dir: str | Path, cam_dir: str | Path, checkpoint: str 
     reader = io.CamShardReader(cam_dir)
     ids = io.sorted_by_shard(dataset.ids(params.split), reader.num_shards)
     batches = [ids[i : i + params.batch] for i in range(0, len(ids), params.batch)]
-    for batch in progress(batches, len(batches), desc="random walk", unit=f"{params.batch} img"):
+    for batch in progress(batches, len(batches), desc="random walk", unit="img", unit_scale=params.batch):
         images = [dataset.read_image(i) for i in batch]
         cams = [reader.read(i) for i in batch]
         for image_id, labels in zip(batch, walk_batch(model, images, cams, dataset.num_classes, params, device)):

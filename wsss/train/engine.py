@@ -22,6 +22,7 @@ import torch.distributed as dist
 from torch import nn
 
 from wsss import io
+from wsss.devices import resolve_device
 from wsss.errors import WsssError
 from wsss.models.checkpoint import load_plain
 from wsss.progress import progress
@@ -34,15 +35,6 @@ log = logging.getLogger(__name__)
 
 class TrainingError(WsssError):
     """Training cannot go on (e.g. the loss became NaN or infinite)."""
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise WsssError(f"device {name!r} requested but CUDA is not available")
-    return device
 
 
 def seed_everything(seed: int) -> None:
@@ -210,6 +202,8 @@ class Trainer:
         bar_iter = iter(bar)
         running = self.running
         pending: list[tuple[int, object, dict[str, torch.Tensor]]] = []
+        # About 20 loss lines per run in the log, on logged steps.
+        report_every = self.config.log_every * max(1, round(self.max_steps / self.config.log_every / 20))
         while self.step < end:
             epoch, start_batch = divmod(self.step, self.steps_per_epoch)
             for batch in self._loader(epoch, start_batch):
@@ -230,15 +224,23 @@ class Trainer:
                     row["train/lr"] = self.optimizer.param_groups[0]["lr"]
                     self.history.append((self.step, row))
                     self._log_row(live, self.step, row)
+                    if self.step % report_every == 0 or self.step == self.max_steps:
+                        log.info("step %d/%d: %s", self.step, self.max_steps,
+                                 ", ".join(f"{k.removeprefix('train/')} {v:.4g}" for k, v in row.items()))
                     running.clear()
                 if checkpoint_step:
                     self.save_checkpoint()
+        next(bar_iter, None)  # closes the bar, which prints its final count
         if self.step == self.max_steps or stop_after is not None:
             self._read_losses(pending)
             self.save_checkpoint()
         if live is not None:
             live.end()
         return self.model
+
+    def final_loss(self, key: str = "loss") -> float | None:
+        """The last logged mean of a loss (None before the first logged row)."""
+        return self.history[-1][1].get(f"train/{key}") if self.history else None
 
     @staticmethod
     def _read_losses(pending: list[tuple[int, object, dict[str, torch.Tensor]]]) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def train_segmenter(index_dir: str | Path, label_dir: str | Path, params: TrainS
     log.info("training %s/%s on %d pseudo-labelled images for %d steps (device %s)", spec.arch, spec.backbone,
              trainer.num_items, trainer.max_steps, trainer.device)
     model = trainer.fit(resume=True)
+    final, uniform = trainer.final_loss(), math.log(spec.num_classes)
+    if final is not None and final >= uniform:
+        log.warning("the segmenter did not learn: its final loss %.3f is no better than a uniform guess over %d "
+                    "classes (ln %d = %.3f); check the labels, the learning rate and the budget",
+                    final, spec.num_classes, spec.num_classes, uniform)
     if trainer.dist.is_main:
         save_segmenter(out_path, model, spec, {"steps": trainer.max_steps, "labels": str(label_dir)})
     return spec
