@@ -213,6 +213,22 @@ def predict(
         raise typer.Exit(1)
 
 
+@app.command("recipe")
+def recipe(
+    recipe_file: Optional[Path] = typer.Argument(None, help="A recipe, e.g. recipes/real-photo.yaml (omit to only --set)."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", "-S", help="section.key=value on top of the recipe."),
+    params_file: Path = typer.Option(Path("params.yaml"), "--params", help="The params file to update."),
+) -> None:
+    """Merge a named parameter set into params.yaml (comments kept), then run `dvc repro`."""
+    from wsss.recipe import apply_recipe
+
+    try:
+        changed = apply_recipe(params_file, recipe_file, list(sets or []))
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"{params_file}: {len(changed)} values changed" + (f" ({', '.join(changed)})" if changed else ""))
+
+
 @app.command("plots")
 def plots(
     out: Path = typer.Option(Path("dvc_plots/offline"), help="Folder for the rendered plots."),

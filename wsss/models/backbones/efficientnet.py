@@ -59,11 +59,14 @@ def lite0_classifier(weights: str = PACKAGED) -> nn.Module:
 
 
 class EfficientNetLite0(Backbone):
-    channels = (40, 112, 320)
+    """Taps: stage 3, stage 5 and stage 7 (the linear 320-channel bottleneck), or with ``head`` the
+    pretrained 1×1 head convolution + BN + ReLU6 on stage 7 (1,280 channels, the features the ImageNet
+    classifier reads) as the final tap."""
+
     mean = (127.0 / 255, 127.0 / 255, 127.0 / 255)
     std = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 
-    def __init__(self, output_stride: int = 8) -> None:
+    def __init__(self, output_stride: int = 8, head: bool = False) -> None:
         super().__init__()
         import timm
 
@@ -74,6 +77,8 @@ class EfficientNetLite0(Backbone):
             "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(2, 3, 4),
             output_stride=output_stride,
         )
+        self.head = nn.Sequential(nn.Conv2d(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.ReLU6()) if head else None
+        self.channels = (40, 112, 1280 if head else 320)
 
     def frozen_modules(self) -> list[nn.Module]:
         return [self.body.conv_stem]
@@ -83,16 +88,34 @@ class EfficientNetLite0(Backbone):
         if mid.shape[-2:] != final.shape[-2:]:
             # Stage 3 stays at stride 8; bring it to the output stride like the other taps.
             mid = F.adaptive_avg_pool2d(mid, final.shape[-2:])
+        if self.head is not None:
+            final = self.head(final)
         return [mid, high, final]
+
+    def load_packaged(self, weights: str) -> None:
+        source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu",
+                            weights_only=True)
+        converted = convert_lite0_state_dict(source, self.body)
+        # The feature extractor has no head; conv_head and bn2 go to the optional head, the classifier nowhere.
+        wanted = self.body.state_dict().keys()
+        self.body.load_state_dict({k: v for k, v in converted.items() if k in wanted}, strict=True)
+        if self.head is not None:
+            self.head[0].weight.data.copy_(converted["conv_head.weight"])
+            self.head[1].load_state_dict({k.removeprefix("bn2."): v for k, v in converted.items()
+                                          if k.startswith("bn2.")}, strict=True)
 
 
 @BACKBONES.register("efficientnet_lite0")
 def efficientnet_lite0(weights: str | None = PACKAGED, output_stride: int = 8) -> EfficientNetLite0:
     model = EfficientNetLite0(output_stride)
     if weights:
-        source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu", weights_only=True)
-        converted = convert_lite0_state_dict(source, model.body)
-        # The feature extractor has no head; drop conv_head, bn2 and the classifier.
-        wanted = model.body.state_dict().keys()
-        model.body.load_state_dict({k: v for k, v in converted.items() if k in wanted}, strict=True)
+        model.load_packaged(weights)
+    return model
+
+
+@BACKBONES.register("efficientnet_lite0_head")
+def efficientnet_lite0_head(weights: str | None = PACKAGED, output_stride: int = 8) -> EfficientNetLite0:
+    model = EfficientNetLite0(output_stride, head=True)
+    if weights:
+        model.load_packaged(weights)
     return model
