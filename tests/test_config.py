@@ -30,17 +30,7 @@ def test_params_yaml_matches_dataclasses():
     from wsss import config
 
     document = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
-    sections = {
-        "prepare": config.PrepareParams, "infer_cam": config.InferCamParams, "eval_cam": config.EvalCamParams,
-        "crf": config.CrfStageParams, "train_aff": config.TrainAffParams, "random_walk": config.RandomWalkParams,
-        "eval_dcrf": config.EvalLabelsParams, "eval_rw": config.EvalLabelsParams,
-        "train_seg": config.TrainSegParams, "infer_seg": config.InferSegParams, "eval_seg": config.EvalLabelsParams,
-        "train_mcis": config.TrainMcisParams, "localise_mcis": config.LocaliseMcisParams,
-        "mcis_labels": config.McisLabelsParams, "eval_mcis_labels": config.EvalLabelsParams,
-        "train_getam": config.TrainGetamParams, "localise_getam": config.LocaliseGetamParams,
-        "getam_labels": config.GetamLabelsParams, "eval_getam_labels": config.EvalLabelsParams,
-        "infer_getam": config.InferSegParams,
-    }
+    sections = {k: v for k, v in config.PARAMS_SECTIONS.items() if k != "train_cls"}
     for name, cls in sections.items():
         from_dict(cls, document[name], where=name)
     for method, section in document["train_cls"].items():
@@ -73,3 +63,11 @@ def test_every_option_string_is_checked_when_params_load(section, cls, data, mes
     with pytest.raises(ConfigError, match=message) as error:
         from_dict(cls, data, where=section)
     assert "\n" not in str(error.value)
+
+
+def test_device_strings_are_checked():
+    from wsss.config import RandomWalkParams
+
+    assert from_dict(RandomWalkParams, {"device": "cuda:1"}).device == "cuda:1"
+    with pytest.raises(ConfigError, match=r"random_walk\.device: 'gpu' is not one of auto, cpu, cuda, cuda:N"):
+        from_dict(RandomWalkParams, {"device": "gpu"}, where="random_walk")

@@ -229,6 +229,29 @@ def recipe(
     typer.echo(f"{params_file}: {len(changed)} values changed" + (f" ({', '.join(changed)})" if changed else ""))
 
 
+@app.command("report")
+def report(
+    pipeline: str = typer.Option("seam", help="seam | mcis | getam"),
+    out: Optional[Path] = typer.Option(None, help="Report folder (default: report/<pipeline>)."),
+    rev: Optional[str] = typer.Option(None, "--rev", help="Also show each stage's mIoU at this git revision."),
+    sample: int = typer.Option(6, help="Images in the seeded gallery sample per split."),
+    worst: int = typer.Option(6, help="Worst images by IoU per split."),
+    seed: int = typer.Option(0, help="Seed of the gallery sample."),
+) -> None:
+    """Write a self-contained HTML report of a pipeline run (metrics, curves, per-class scores,
+    confusion matrix, galleries) from its artifacts; open <out>/index.html in any browser, offline."""
+    from wsss.report.build import PIPELINES
+    from wsss.report.page import build_report
+
+    if pipeline not in PIPELINES:
+        _fail(WsssError(f"--pipeline {pipeline!r} is not one of {', '.join(PIPELINES)}"))
+    try:
+        path = build_report(Path("."), out or Path("report") / pipeline, pipeline, rev, sample, worst, seed)
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"report written to {path}")
+
+
 @app.command("plots")
 def plots(
     out: Path = typer.Option(Path("dvc_plots/offline"), help="Folder for the rendered plots."),

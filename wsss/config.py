@@ -9,6 +9,7 @@ from its options, so defaults live only here.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from wsss.errors import ConfigError
 
 T = typing.TypeVar("T")
 Precision = Literal["auto", "fp32", "bf16"]
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
@@ -34,6 +36,8 @@ def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
     for f in dataclasses.fields(cls):
         if f.name in data:
             values[f.name] = _coerce(hints[f.name], data[f.name], f"{where}.{f.name}")
+            if f.name == "device" and not DEVICE_PATTERN.fullmatch(str(values[f.name])):
+                raise ConfigError(f"{where}.device: {values[f.name]!r} is not one of auto, cpu, cuda, cuda:N")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}: missing key {f.name!r}")
     return cls(**values)
@@ -257,6 +261,7 @@ def _segmentation_optim() -> OptimConfig:
 class TrainSegParams:
     arch: Literal["largefov", "aspp"] = "largefov"   # DeepLab-v1 (SEAM) | DeepLab-v2
     labels: str = "labels/rw"               # pseudo labels of train_seg@seam (MCIS/GETAM pass their own)
+    classifier_std: float = 0.0             # > 0: LargeFOV's last 1×1 starts normal(0, std) (0: He init)
     backbone: str = "efficientnet_lite0"    # paper: resnet38 (largefov) or resnet101 (aspp)
     weights: str = "packaged"
     output_stride: int = 8
@@ -383,3 +388,17 @@ class GetamLabelsParams:
     split: str = "train"
     completion: CompletionParams = field(default_factory=CompletionParams)
     workers: int = 0
+
+
+# params.yaml section → its dataclass (train_cls holds one TrainClsParams per method).
+PARAMS_SECTIONS: dict[str, type] = {
+    "prepare": PrepareParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
+    "crf": CrfStageParams, "train_aff": TrainAffParams, "random_walk": RandomWalkParams,
+    "eval_dcrf": EvalLabelsParams, "eval_rw": EvalLabelsParams,
+    "train_seg": TrainSegParams, "infer_seg": InferSegParams, "eval_seg": EvalLabelsParams,
+    "train_mcis": TrainMcisParams, "localise_mcis": LocaliseMcisParams,
+    "mcis_labels": McisLabelsParams, "eval_mcis_labels": EvalLabelsParams,
+    "train_getam": TrainGetamParams, "localise_getam": LocaliseGetamParams,
+    "getam_labels": GetamLabelsParams, "eval_getam_labels": EvalLabelsParams,
+    "infer_getam": InferSegParams, "train_cls": TrainClsParams,
+}

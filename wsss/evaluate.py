@@ -22,7 +22,7 @@ def _label_chunk(ids: Sequence[str], index_dir: str, pred_root: str) -> np.ndarr
         path = io.find_label_map(pred_root, image_id)
         pred = io.read_label_png(path, dataset.num_classes)
         if pred.shape != gt.shape:
-            raise DataError(f"{path}: prediction is {pred.shape}, ground truth is {gt.shape}")
+            raise DataError(f"{path}: prediction is {pred.shape}, ground truth {dataset.mask_path(image_id)} is {gt.shape}")
         total += metrics.confusion_matrix(gt, pred, dataset.num_classes)
     return total
 
@@ -44,7 +44,8 @@ def _cam_chunk(ids: Sequence[str], index_dir: str, cam_root: str, thresholds: tu
         gt = dataset.read_mask(image_id)
         classes, maps = reader.read(image_id)
         if maps.shape[1:] != gt.shape:
-            raise DataError(f"{cam_root}: maps of {image_id!r} are {maps.shape[1:]}, ground truth {gt.shape}")
+            raise DataError(f"{cam_root}: maps of {image_id!r} are {maps.shape[1:]}, ground truth "
+                            f"{dataset.mask_path(image_id)} is {gt.shape}")
         total += metrics.cam_threshold_confusions(gt, classes, maps, c, thresholds)
     return total
 

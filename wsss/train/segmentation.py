@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 
 from wsss import io
@@ -67,6 +68,11 @@ def train_segmenter(index_dir: str | Path, label_dir: str | Path, params: TrainS
     spec = SegmenterSpec(params.arch, params.backbone, tuple(dataset.class_names), params.output_stride)
     seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
     model = build_segmenter(spec, params.weights or None)
+    if params.classifier_std > 0 and hasattr(model, "classifier"):
+        # He-initialised, the last layer's logits start near ±5 on 512 ReLU features: the loss starts
+        # around 9 nats and the first steps undo the pretrained features (seen on real photos).
+        torch.nn.init.normal_(model.classifier.weight, std=params.classifier_std)
+        torch.nn.init.zeros_(model.classifier.bias)
     items = SegmentationItems(str(index_dir), str(label_dir), params, model.backbone.mean, model.backbone.std)
     fingerprint = hashlib.sha256(repr((asdict(params), items.ids, str(label_dir))).encode()).hexdigest()
     trainer = Trainer(model, segmentation_loss, items, len(items.ids), params.engine, work_dir, live_dir,

@@ -1,0 +1,148 @@
+"""Assemble the report of one pipeline from its artifacts (metrics, curves, logs, labels, maps)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: str
+    metrics: str            # metrics JSON
+    split: str
+    labels: str = ""        # label-map folder of the stage (galleries, confusion)
+    cams: str = ""          # localisation-map folder (threshold = the metrics' best_threshold)
+
+
+PIPELINES: dict[str, list[Stage]] = {
+    "seam": [
+        Stage("CAM seed", "metrics/eval_cam_cam.json", "train", cams="cams/cam"),
+        Stage("SEAM seed (PCM)", "metrics/eval_cam_seam.json", "train", cams="cams/seam"),
+        Stage("SEAM CAM + dCRF", "metrics/eval_cam_dcrf.json", "train", labels="labels/cam_dcrf"),
+        Stage("random walk", "metrics/eval_rw.json", "train", labels="labels/rw"),
+        Stage("DeepLab (val)", "metrics/eval_seg_seam.json", "val", labels="labels/seg_seam"),
+    ],
+    "mcis": [
+        Stage("MCIS maps", "metrics/eval_cam_mcis.json", "train", cams="cams/mcis"),
+        Stage("MCIS labels", "metrics/eval_mcis_labels.json", "train", labels="labels/mcis"),
+        Stage("DeepLab (val)", "metrics/eval_seg_mcis.json", "val", labels="labels/seg_mcis"),
+    ],
+    "getam": [
+        Stage("GETAM maps", "metrics/eval_cam_getam.json", "train", cams="cams/getam"),
+        Stage("GETAM completed labels", "metrics/eval_getam_labels.json", "train", labels="labels/getam"),
+        Stage("GETAM end to end (val)", "metrics/eval_seg_getam.json", "val", labels="labels/seg_getam"),
+        Stage("DeepLab on GETAM labels (val)", "metrics/eval_seg_getam_ms.json", "val", labels="labels/seg_getam_ms"),
+    ],
+}
+TRAINING_LOGS = {"seam": ["train_cls_cam", "train_cls_seam", "train_aff", "train_seg_seam"],
+                 "mcis": ["train_mcis", "train_seg_mcis"], "getam": ["train_getam", "train_seg_getam_ms"]}
+CURVES = {"seam": ["cam", "seam"], "mcis": ["mcis"], "getam": ["getam"]}
+
+
+def read_metrics(root: Path, path: str, revision: str | None = None) -> dict | None:
+    """A metrics JSON of the working tree, or of a git revision; None where it does not exist."""
+    if revision is None:
+        file = root / path
+        return json.loads(file.read_text()) if file.is_file() else None
+    result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=root, capture_output=True, text=True)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def params_changed(root: Path) -> list[tuple[str, object, object]]:
+    """(key, value, default) for every params.yaml value that differs from the library's default."""
+    from wsss import config
+
+    document = yaml.safe_load((root / "params.yaml").read_text()) if (root / "params.yaml").is_file() else {}
+    sections = config.PARAMS_SECTIONS
+    changed = []
+    for name, section in document.items():
+        entries = section.items() if name == "train_cls" else [(None, section)]
+        for key, values in entries:
+            cls = sections.get(name)
+            if cls is None or not isinstance(values, dict):
+                continue
+            where = f"{name}.{key}" if key else name
+            actual = _flatten(dataclasses.asdict(config.from_dict(cls, values, where)), where)
+            default = _flatten(dataclasses.asdict(cls()), where)
+            changed += [(k, v, default.get(k)) for k, v in actual.items() if default.get(k) != v]
+    return changed
+
+
+def _flatten(values: dict, prefix: str) -> dict:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}.{key}"))
+        else:
+            out[f"{prefix}.{key}"] = value
+    return out
+
+
+def run_facts(root: Path) -> dict[str, str]:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "not a git checkout"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    return {"commit": commit, "device": _device(), "report written": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def _device() -> str:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() else ""
+    from wsss.devices import available_cores
+
+    return f"CPU {model} ({available_cores()} cores)"
+
+
+def stage_times(root: Path, stages: list[Stage]) -> list[tuple[str, str]]:
+    """(stage, when its metrics were written): the order and spacing of the run."""
+    rows = []
+    for stage in stages:
+        file = root / stage.metrics
+        if file.is_file():
+            rows.append((stage.label, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(file.stat().st_mtime))))
+    return rows
+
+
+def training_curves(root: Path, runs: list[str]) -> list[dict]:
+    rows = []
+    for run in runs:
+        folder = root / "logs" / run / "plots" / "metrics" / "train"
+        for tsv in sorted(folder.glob("*.tsv")) if folder.is_dir() else []:
+            if tsv.stem == "lr":
+                continue
+            for line in tsv.read_text().splitlines()[1:]:
+                step, value = line.split("\t")[:2]
+                rows.append({"step": int(step), "value": float(value), "series": f"{run}: {tsv.stem}"})
+    return rows
+
+
+def threshold_curves(root: Path, names: list[str]) -> list[dict]:
+    rows = []
+    for name in names:
+        file = root / "plots" / f"cam_curve_{name}.csv"
+        if file.is_file():
+            lines = file.read_text().splitlines()
+            header = lines[0].split(",")
+            for line in lines[1:]:
+                values = dict(zip(header, map(float, line.split(","))))
+                rows.append({"threshold": values["threshold"], "mIoU": values["miou"], "series": name})
+    return rows
