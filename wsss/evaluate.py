@@ -31,7 +31,7 @@ def evaluate_label_maps(index_dir: str | Path, split: str, pred_root: str | Path
     """Summed C×C confusion matrix of the label PNGs in ``pred_root`` (sharded or flat) over a split."""
     ids = Dataset(index_dir).ids(split)
     fn = functools.partial(_label_chunk, index_dir=str(index_dir), pred_root=str(pred_root))
-    parts = parallel_map(fn, chunked(ids, 32), workers, desc=f"eval {split}", unit="img", unit_scale=32)
+    parts = parallel_map(fn, chunked(ids, 32), workers, desc=f"eval {split}", unit="img", count_elements=True)
     return np.sum(parts, axis=0)
 
 
@@ -63,7 +63,7 @@ def evaluate_cams(
     # Sort ids by shard so each worker opens few shard files.
     reader = io.CamShardReader(cam_root)
     ids = io.sorted_by_shard(ids, reader.num_shards)
-    parts = parallel_map(fn, chunked(ids, 32), workers, desc=f"eval cams {split}", unit="img", unit_scale=32)
+    parts = parallel_map(fn, chunked(ids, 32), workers, desc=f"eval cams {split}", unit="img", count_elements=True)
     return np.sum(parts, axis=0)
 
 

@@ -25,7 +25,7 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", un
     interactive = sys.stderr.isatty()
     disabled = os.environ.get("WSSS_NO_PROGRESS") == "1"
     return iter(
-        tqdm(iterable, total=total, desc=desc, unit=unit, unit_scale=unit_scale,
+        tqdm(iterable, total=total, desc=desc, unit=unit, unit_scale=unit_scale if unit_scale != 1 else False,
              mininterval=0.5 if interactive else 10.0,
              dynamic_ncols=True, disable=disabled, file=sys.stderr)
     )
@@ -41,29 +41,39 @@ def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 def parallel_map(
     fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk",
-    unit_scale: float = 1,
+    count_elements: bool = False,
 ) -> list[R]:
     """Apply ``fn`` to every item in worker processes (``workers`` 0 = all cores), in order, with progress.
 
     ``fn`` must be picklable (a module-level function or a functools.partial of one). With one worker
     or one item everything runs in this process, which keeps tracebacks simple in tests.
     """
-    return list(parallel_imap(fn, items, workers, desc, unit, unit_scale))
+    return list(parallel_imap(fn, items, workers, desc, unit, count_elements))
 
 
 def parallel_imap(
     fn: Callable[[T], R], items: Sequence[T], workers: int = 0, desc: str = "", unit: str = "chunk",
-    unit_scale: float = 1,
+    count_elements: bool = False,
 ) -> Iterator[R]:
     """Like :func:`parallel_map` but yields results in order as they arrive (bounded memory).
-    ``unit_scale``: units per item (e.g. images per chunk), so the bar counts images, not chunks."""
+    ``count_elements``: the items are chunks (e.g. of image ids) and the bar counts their elements."""
     workers = workers or default_workers()
     if workers <= 1 or len(items) <= 1:
-        yield from (fn(item) for item in progress(items, len(items), desc, unit, unit_scale))
+        yield from _counted((fn(item) for item in items), items, desc, unit, count_elements)
         return
     context = multiprocessing.get_context("spawn" if _threads_started() else "fork")
     with context.Pool(min(workers, len(items))) as pool:
-        yield from progress(pool.imap(fn, items), len(items), desc, unit, unit_scale)
+        yield from _counted(pool.imap(fn, items), items, desc, unit, count_elements)
+
+
+def _counted(results: Iterable[R], items: Sequence, desc: str, unit: str, count_elements: bool) -> Iterator[R]:
+    sizes = [len(item) for item in items] if count_elements else [1] * len(items)
+    bar = progress(range(sum(sizes)), sum(sizes), desc, unit)
+    for result, size in zip(results, sizes):
+        for _ in range(size):
+            next(bar, None)
+        yield result
+    next(bar, None)  # closes the bar
 
 
 def _threads_started() -> bool:

@@ -56,7 +56,7 @@ def find_bad_images(index_dir: str | Path, workers: int = 0) -> list[tuple[str, 
     ids = sorted({i for split in dataset.splits() for i in dataset.ids(split)})
     chunks = chunked(ids, 32)
     results = parallel_map(functools.partial(_check_chunk, str(index_dir)), chunks, workers,
-                           desc="check data", unit="img", unit_scale=32)
+                           desc="check data", unit="img", count_elements=True)
     return [bad for chunk in results for bad in chunk]
 
 

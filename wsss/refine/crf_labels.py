@@ -43,7 +43,7 @@ def run_crf(index_dir: str | Path, cam_dir: str | Path, params: CrfStageParams, 
     fn = functools.partial(_crf_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), params=params,
                            background=background)
     with io.CamShardWriter(out_la, num_shards) as la_writer, io.CamShardWriter(out_ha, num_shards) as ha_writer:
-        for results in parallel_imap(fn, chunked(ids, 8), params.workers, desc="crf", unit="img", unit_scale=8):
+        for results in parallel_imap(fn, chunked(ids, 8), params.workers, desc="crf", unit="img", count_elements=True):
             for image_id, label_ids, la, ha, labels in results:
                 la_writer.write(image_id, label_ids, la)
                 ha_writer.write(image_id, label_ids, ha)

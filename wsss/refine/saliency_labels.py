@@ -75,7 +75,7 @@ def write_saliency_labels(index_dir: str | Path, cam_dir: str | Path, out_dir: s
     ids = io.sorted_by_shard(dataset.ids(split), shard_count(len(dataset.ids(split))))
     fn = functools.partial(_labels_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), out_dir=str(out_dir),
                            make_label=make_label)
-    return sum(parallel_imap(fn, chunked(ids, 16), workers, desc="saliency labels", unit="img", unit_scale=16))
+    return sum(parallel_imap(fn, chunked(ids, 16), workers, desc="saliency labels", unit="img", count_elements=True))
 
 
 def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path) -> int:

@@ -65,9 +65,12 @@ def run_random_walk(index_dir: str | Path, cam_dir: str | Path, checkpoint: str 
     reader = io.CamShardReader(cam_dir)
     ids = io.sorted_by_shard(dataset.ids(params.split), reader.num_shards)
     batches = [ids[i : i + params.batch] for i in range(0, len(ids), params.batch)]
-    for batch in progress(batches, len(batches), desc="random walk", unit="img", unit_scale=params.batch):
+    bar = progress(range(len(ids)), len(ids), desc="random walk")
+    for batch in batches:
         images = [dataset.read_image(i) for i in batch]
         cams = [reader.read(i) for i in batch]
         for image_id, labels in zip(batch, walk_batch(model, images, cams, dataset.num_classes, params, device)):
             io.write_label_png(io.label_map_path(out_dir, image_id), labels)
+            next(bar, None)
+    next(bar, None)  # closes the bar
     return len(ids)
