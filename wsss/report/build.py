@@ -107,9 +107,9 @@ def _device() -> str:
         pass
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() else ""
-    from wsss.devices import available_cores
+    from wsss.progress import default_workers
 
-    return f"CPU {model} ({available_cores()} cores)"
+    return f"CPU {model} ({default_workers()} cores)"
 
 
 def stage_times(root: Path, stages: list[Stage]) -> list[tuple[str, str]]:
