@@ -53,10 +53,29 @@ def test_resume_is_bit_identical(tmp_path):
 
 
 def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
-    trainer, _ = train(tmp_path, stop_after=1)
-    lrs = [g["lr"] for g in trainer.optimizer.param_groups]
-    factor = (1 - 0 / 6) ** 0.9
-    assert lrs == pytest.approx([0.1 * factor, 0.2 * factor, 1.0 * factor, 2.0 * factor])
+    seen = []
+
+    def recording_loss(model, batch):
+        seen.append(None)
+        return loss_fn(model, batch)
+
+    torch.manual_seed(123)
+    trainer = Trainer(TinyNet(), recording_loss, make_item, 10, CONFIG, tmp_path / "work", fingerprint="x")
+    lrs = []
+    original = trainer._train_step
+
+    def step_and_record(batch):
+        out = original(batch)
+        lrs.append([g["lr"] for g in trainer.optimizer.param_groups])
+        return out
+
+    trainer._train_step = step_and_record
+    trainer.fit()
+    assert len(lrs) == trainer.max_steps == 6
+    for step, group_lrs in enumerate(lrs):
+        factor = (1 - step / 6) ** 0.9  # set before the update of step t (0-based)
+        assert group_lrs == pytest.approx([0.1 * factor, 0.2 * factor, 1.0 * factor, 2.0 * factor])
+    assert lrs[-1][0] == pytest.approx(0.1 * (1 / 6) ** 0.9) and lrs[-1][0] < lrs[0][0] / 4
 
 
 def test_nan_loss_stops_with_step_and_images(tmp_path):
