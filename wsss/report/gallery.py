@@ -16,7 +16,11 @@ THUMB_HEIGHT = 150
 
 def image_miou(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> float:
     """Mean IoU over the classes present in the ground truth or the prediction of one image."""
-    iou = metrics.per_class(metrics.confusion_matrix(gt, pred, num_classes))["iou"]
+    return confusion_miou(metrics.confusion_matrix(gt, pred, num_classes))
+
+
+def confusion_miou(confusion: np.ndarray) -> float:
+    iou = metrics.per_class(confusion)["iou"]
     return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
 
 

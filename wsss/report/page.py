@@ -11,6 +11,7 @@ import numpy as np
 from wsss import io, metrics
 from wsss.data.dataset import Dataset
 from wsss.errors import DataError
+from wsss.progress import prefetched
 from wsss.report import charts, gallery
 from wsss.report.build import (PIPELINES, CURVES, TRAINING_LOGS, Stage, params_changed, read_metrics, run_facts,
                                stage_times, threshold_curves, training_curves)
@@ -30,10 +31,27 @@ class StageView:
         self.labels = root / stage.labels if stage.labels and (root / stage.labels).is_dir() else None
         self.cams = io.CamShardReader(root / stage.cams) if stage.cams and (root / stage.cams / "index.json").is_file() else None
         self.threshold = (scores or {}).get("best_threshold", 0.3)
+        self._confusions: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 
     @property
     def available(self) -> bool:
         return self.labels is not None or self.cams is not None
+
+    def confusions(self, dataset: Dataset, split: str) -> dict[str, np.ndarray]:
+        """Per-image confusion matrices against the ground truth (images without one are left out),
+        computed once per view and split in decoding threads."""
+        key = (str(dataset.root), split)
+        if key not in self._confusions:
+            def one(image_id: str):
+                try:
+                    gt = dataset.read_mask(image_id)
+                except DataError:
+                    return image_id, None
+                return image_id, metrics.confusion_matrix(gt, self.predict(image_id, gt.shape)[0], dataset.num_classes)
+
+            ids = dataset.ids(split)
+            self._confusions[key] = {i: c for i, c in prefetched(one, ids) if c is not None}
+        return self._confusions[key]
 
     def predict(self, image_id: str, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray | None]:
         """(label map, heat map or None)."""
@@ -121,10 +139,7 @@ def _per_class_sections(dataset: Dataset, views: list[StageView], figures: Path)
     if not views or not dataset.spec.mask_dirs:
         return []
     final = views[-1]
-    confusion = np.zeros((dataset.num_classes,) * 2, np.int64)
-    for image_id in dataset.ids(final.stage.split):
-        gt = dataset.read_mask(image_id)
-        confusion += metrics.confusion_matrix(gt, final.predict(image_id, gt.shape)[0], dataset.num_classes)
+    confusion = sum(final.confusions(dataset, final.stage.split).values(), np.zeros((dataset.num_classes,) * 2, np.int64))
     scores = metrics.per_class(confusion)
     names = dataset.class_names
     present = [c for c in range(len(names)) if confusion[c].sum() > 0]
@@ -148,12 +163,7 @@ def _gallery(dataset: Dataset, split: str, views: list[StageView], img_dir: Path
     judged = views[-1]
     per_image: dict[str, float] = {}
     if has_gt:
-        for image_id in ids:
-            try:
-                gt = dataset.read_mask(image_id)
-            except DataError:
-                continue
-            per_image[image_id] = gallery.image_miou(gt, judged.predict(image_id, gt.shape)[0], dataset.num_classes)
+        per_image = {i: gallery.confusion_miou(c) for i, c in judged.confusions(dataset, split).items()}
     sampled, worst_ids = gallery.select(ids, per_image, sample, worst if has_gt else 0, seed)
     parts = [f"<h2>Gallery: {split}</h2>",
              f"<p>IoU per image = mean over the classes in its ground truth or prediction; "
