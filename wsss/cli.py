@@ -89,12 +89,15 @@ def data_folder(
 
 
 def _prepare(out: Path, **params) -> dict[str, int]:
+    import dataclasses
+
     from wsss.config import PrepareParams, from_dict
     from wsss.data.prepare import prepare_dataset
 
     try:
-        checked = from_dict(PrepareParams, {k: v.__dict__ if hasattr(v, "__dict__") else v for k, v in params.items()},
-                            where="options")
+        # Through from_dict, so option strings are checked as params.yaml values are.
+        plain = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in params.items()}
+        checked = from_dict(PrepareParams, plain, where="options")
         return prepare_dataset(checked, out)
     except WsssError as error:
         _fail(error)

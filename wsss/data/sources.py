@@ -73,6 +73,7 @@ def fingerprint(params: PrepareParams, cache_file: str | Path | None = None) -> 
     return {"source": params.source, "paths": paths}
 
 
-def describe(fingerprint_: dict) -> str:
-    counts = [f"{p}: {v['files']} files" if "files" in v else f"{p}: missing" for p, v in fingerprint_["paths"].items()]
+def describe(digest: dict) -> str:
+    """One line: how many files each source path holds."""
+    counts = [f"{p}: {v['files']} files" if "files" in v else f"{p}: missing" for p, v in digest["paths"].items()]
     return ", ".join(counts) or "no external files"

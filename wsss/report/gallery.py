@@ -58,6 +58,4 @@ def thumbnail(array: np.ndarray) -> Image.Image:
 
 
 def write_tile(array: np.ndarray, path: Path) -> None:
-    buffer_path = Path(path)
-    thumb = thumbnail(array)
-    io.write_jpeg(buffer_path, np.asarray(thumb), quality=85)
+    io.write_jpeg(path, np.asarray(thumbnail(array)), quality=85)
