@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import TypeVar
@@ -10,7 +12,7 @@ from typing import TypeVar
 import yaml
 
 from wsss import io
-from wsss.config import from_dict
+from wsss.config import LaunchParams, from_dict
 from wsss.errors import ConfigError, WsssError
 
 T = TypeVar("T")
@@ -43,10 +45,33 @@ def best_seam_cam_threshold() -> float:
     return io.read_json(SEAM_CAM_METRICS)["best_threshold"]
 
 
-def main(run) -> None:
-    """Run a stage function with logging; a WsssError becomes a one-line message and exit code 1."""
+def launch_processes(params_file: Path = PARAMS_FILE) -> int:
+    """``launch.processes`` (1 when params.yaml has no ``launch`` section)."""
+    document = (yaml.safe_load(params_file.read_text()) or {}) if params_file.is_file() else {}
+    processes = from_dict(LaunchParams, document.get("launch") or {}, where=f"{params_file}:launch").processes
+    if processes < 1:
+        raise ConfigError(f"{params_file}:launch.processes is {processes}; it must be at least 1")
+    return processes
+
+
+def relaunch_under_torchrun(processes: int) -> int:
+    """Run this stage's module again as ``processes`` torchrun workers on this machine; their exit code."""
+    module = sys.modules["__main__"].__spec__.name
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+               "-m", module, *sys.argv[1:]]
+    logging.getLogger("stages").info("launching %d processes: %s", processes, " ".join(command[1:]))
+    return subprocess.run(command).returncode
+
+
+def main(run, distributed: bool = False) -> None:
+    """Run a stage function with logging; a WsssError becomes a one-line message and exit code 1.
+    ``distributed`` stages start themselves under torchrun when ``launch.processes`` > 1."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        if distributed and "WORLD_SIZE" not in os.environ:
+            processes = launch_processes()
+            if processes > 1:
+                sys.exit(relaunch_under_torchrun(processes))
         run()
     except WsssError as error:
         logging.getLogger("wsss").error("%s", error)

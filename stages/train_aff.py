@@ -15,4 +15,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    main(run)
+    main(run, distributed=True)

@@ -107,6 +107,22 @@ def test_predict_with_crf_matches_file_order(tmp_path, segmenter):
     assert io.read_label_png(tmp_path / "out" / "two.png").shape == (33, 30)
 
 
+def test_predict_crf_backends_agree(tmp_path, segmenter):
+    """The torch CRF in this process (crf_workers 1) gives pydensecrf's labels from a worker pool."""
+    write_images(tmp_path / "in")
+    inputs = [tmp_path / "in" / "one.jpg", tmp_path / "in" / "nested"]
+    for backend, workers in (("pydensecrf", 2), ("torch", 1)):
+        params = InferSegParams(split="", scales=[1.0], crf="seam", crf_workers=workers, crf_backend=backend,
+                                device="cpu")
+        assert predict(segmenter, inputs, tmp_path / backend, params)[0] == 2
+    for name in ("one.png", "two.png"):
+        reference = io.read_label_png(tmp_path / "pydensecrf" / name)
+        assert (io.read_label_png(tmp_path / "torch" / name) == reference).mean() >= 0.999
+    result = CliRunner().invoke(app, ["predict", str(segmenter), str(inputs[0]), "-o", str(tmp_path / "bad"),
+                                      "--crf", "seam", "--crf-backend", "cuda-crf", "--device", "cpu"])
+    assert result.exit_code == 1 and "CRF backend 'cuda-crf' is not one of pydensecrf, torch" in result.output
+
+
 def test_image_files_errors():
     with pytest.raises(DataError, match="no such file"):
         image_files(["/nonexistent/folder"])

@@ -184,6 +184,8 @@ def predict(
     average: str = typer.Option("probs", help="probs (softmax per view, then mean) | logits (GETAM)."),
     flip: bool = typer.Option(True, help="Average with the horizontally flipped view."),
     crf: str = typer.Option("none", help="Dense-CRF post-processing: none | seam | irn | getam | mcis."),
+    crf_backend: str = typer.Option("pydensecrf", help="pydensecrf (C++, CPU) | torch (the same CRF; on the "
+                                    "GPU when --device is one)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     alpha: float = typer.Option(0.5, help="Overlay opacity of the class colours."),
 ) -> None:
@@ -204,7 +206,7 @@ def predict(
     except ValueError:
         _fail(WsssError(f"--scales {scales!r} / --sizes {sizes!r}: expected comma-separated numbers"))
     params = InferSegParams(split="", scales=scale_values, sizes=size_values, flip=flip, average=average, crf=crf,
-                            device=device)
+                            crf_backend=crf_backend, device=device)
     try:
         written, errors = run_predict(model, inputs, out, params, alpha)
     except WsssError as error:

@@ -19,6 +19,7 @@ from wsss.errors import ConfigError
 
 T = typing.TypeVar("T")
 Precision = Literal["auto", "fp32", "bf16"]
+CrfBackend = Literal["pydensecrf", "torch"]   # the same CRF: C++ on CPU | torch on CPU or CUDA
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
@@ -221,6 +222,8 @@ class CrfStageParams:
     high_alpha: float = 24.0        # ha: confident background (SEAM 24, psa 32); <= 0: auto
     cam_background: float = -1.0    # bg score of the "CAM + dCRF" labels; < 0: the best threshold of eval_cam
     crf: CrfParams = field(default_factory=CrfParams)
+    backend: CrfBackend = "pydensecrf"
+    device: str = "auto"            # the torch backend's device (CUDA: one process, images in turn)
     workers: int = 0
 
 
@@ -281,6 +284,7 @@ class InferSegParams:
     average: Literal["probs", "logits"] = "probs"   # softmax per view, then mean | mean, then softmax
     crf: Literal["none", "seam", "irn", "getam", "mcis"] = "none"   # a dense-CRF preset
     crf_workers: int = 0            # CRF processes (0 = all cores)
+    crf_backend: CrfBackend = "pydensecrf"   # torch on a CUDA device runs the CRF there, in this process
     device: str = "auto"
     precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
 
@@ -391,8 +395,16 @@ class GetamLabelsParams:
 
 
 # params.yaml section → its dataclass (train_cls holds one TrainClsParams per method).
+@dataclass(frozen=True)
+class LaunchParams:
+    """Processes per training and inference stage: > 1 makes such a stage start itself under torchrun
+    (one process per GPU, or gloo processes on a CPU); a run already under torchrun is left as it is."""
+
+    processes: int = 1
+
+
 PARAMS_SECTIONS: dict[str, type] = {
-    "prepare": PrepareParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
+    "launch": LaunchParams, "prepare": PrepareParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
     "crf": CrfStageParams, "train_aff": TrainAffParams, "random_walk": RandomWalkParams,
     "eval_dcrf": EvalLabelsParams, "eval_rw": EvalLabelsParams,
     "train_seg": TrainSegParams, "infer_seg": InferSegParams, "eval_seg": EvalLabelsParams,

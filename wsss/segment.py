@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +28,7 @@ from wsss.errors import ConfigError, DataError
 from wsss.models import checkpoint as model_file
 from wsss.models.deeplab import load_segmenter
 from wsss.progress import default_workers, prefetched, progress
-from wsss.refine.crf import CRF_PRESETS, dense_crf
+from wsss.refine.crf import CRF_PRESETS, crf_placement, dense_crf, single_threaded_worker
 from wsss.devices import resolve_device
 
 log = logging.getLogger(__name__)
@@ -87,10 +86,10 @@ def multiscale_probs(model, image: np.ndarray, scales=(1.0,), flip: bool = True,
     return (mean if average == "probs" else mean.softmax(0)).cpu().numpy()
 
 
-def _crf_argmax(item: tuple[np.ndarray, np.ndarray], preset: str) -> np.ndarray:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one single-threaded CRF per process
+def _crf_argmax(item: tuple[np.ndarray, np.ndarray], preset: str, backend: str, device: str) -> np.ndarray:
+    single_threaded_worker()
     image, probs = item
-    return dense_crf(image, probs, CRF_PRESETS[preset]).argmax(0).astype(np.uint8)
+    return dense_crf(image, probs, CRF_PRESETS[preset], backend, device).argmax(0).astype(np.uint8)
 
 
 class SegmentationRunner:
@@ -103,7 +102,8 @@ class SegmentationRunner:
         self.device = resolve_device(params.device)
         self.model, self.spec = load_segmentation_model(checkpoint, self.device)
         self.dtype = inference_dtype(params.precision, self.device)
-        self.crf_workers = params.crf_workers or default_workers()
+        self.crf_device, self.crf_workers = crf_placement(params.crf_backend, params.device,
+                                                          params.crf_workers or default_workers())
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -131,10 +131,15 @@ class SegmentationRunner:
             for _, probs in self._prepared(items, load):
                 yield probs.argmax(0).astype(np.uint8)
             return
+        fn = functools.partial(_crf_argmax, preset=self.params.crf, backend=self.params.crf_backend,
+                               device=self.crf_device)
+        if self.crf_workers == 1:               # e.g. the torch CRF on the network's CUDA device
+            for item in self._prepared(items, load):
+                yield fn(item)
+            return
         # The network runs here; CRFs of a chunk of images run in parallel processes.
         import multiprocessing
 
-        fn = functools.partial(_crf_argmax, preset=self.params.crf)
         chunk: list[tuple[np.ndarray, np.ndarray]] = []
         with multiprocessing.get_context("spawn").Pool(self.crf_workers) as pool:
             for image, probs in self._prepared(items, load):

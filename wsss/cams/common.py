@@ -28,9 +28,14 @@ def check_class_names(trained: Sequence[str], dataset_names: Sequence[str], chec
         raise DataError(f"{checkpoint}: trained for classes {list(trained)}, dataset has {list(dataset_names)}")
 
 
+def world_size() -> int:
+    """Processes of this run (torchrun's WORLD_SIZE; 1 outside torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def rank_share(ids: list[str]) -> tuple[list[str], int]:
     """(this rank's ids in shard order, shard count) under torchrun (RANK/WORLD_SIZE), all ids otherwise."""
     num_shards = shard_count(len(ids))
-    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    rank, world = int(os.environ.get("RANK", "0")), world_size()
     mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world == rank]
     return mine, num_shards

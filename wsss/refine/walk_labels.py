@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from wsss import io
+from wsss.cams.common import rank_share
 from wsss.config import RandomWalkParams
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import to_tensor
@@ -63,7 +64,7 @@ def run_random_walk(index_dir: str | Path, cam_dir: str | Path, checkpoint: str 
     model, _ = load_affinity(checkpoint, device)
     dataset = Dataset(index_dir)
     reader = io.CamShardReader(cam_dir)
-    ids = io.sorted_by_shard(dataset.ids(params.split), reader.num_shards)
+    ids, _ = rank_share(dataset.ids(params.split))                     # this process's share under torchrun
     batches = [ids[i : i + params.batch] for i in range(0, len(ids), params.batch)]
     bar = progress(range(len(ids)), len(ids), desc="random walk")
     for batch in batches:
