@@ -1,7 +1,7 @@
 """The CUDA code paths against their CPU counterparts (skipped where no CUDA device is present).
 
 Each test runs the same function on both devices and compares: the sparse random walk (CSR on
-CUDA), PAMR, GETAM maps (fp32), multi-scale CAMs and segmentation in bf16, and training steps of
+CUDA), the torch dense CRF, PAMR, GETAM maps (fp32), multi-scale CAMs and segmentation in bf16, and training steps of
 the one engine with bf16 autocast and channels_last.
 """
 
@@ -149,3 +149,18 @@ def test_views_normalised_on_cuda_equal_the_cpu_views():
         assert got.is_contiguous(memory_format=torch.channels_last)
         # CUDA divides by a scalar as a multiplication by its reciprocal: equal up to one ulp.
         torch.testing.assert_close(got.cpu(), expected, rtol=2e-7, atol=1e-6)
+
+
+def test_torch_dense_crf_on_cuda_matches_cpu():
+    """The permutohedral lattice (sort, searchsorted, CSR products) on CUDA against the CPU path."""
+    from wsss.refine.crf import CRF_PRESETS
+    from wsss.refine.crf_torch import dense_crf_torch
+
+    rng = np.random.default_rng(0)
+    image = (rng.random((375, 500, 3)) * 40 + np.linspace(0, 200, 500)[None, :, None]).astype(np.uint8)
+    probs = rng.random((3, 375, 500)).astype(np.float32) + np.linspace(0, 1, 500)[None, None, :] * [[[1]], [[0]], [[0.5]]]
+    probs = (probs / probs.sum(0)).astype(np.float32)
+    cpu = dense_crf_torch(image, probs, CRF_PRESETS["seam"], "cpu")
+    cuda = dense_crf_torch(image, probs, CRF_PRESETS["seam"], "cuda")
+    assert np.abs(cuda - cpu).max() < 1e-3
+    assert (cuda.argmax(0) == cpu.argmax(0)).mean() > 0.999
