@@ -19,16 +19,13 @@ import numpy as np
 from wsss import io, metrics
 from wsss.data.dataset import Dataset
 from wsss.progress import chunked, default_workers, parallel_map
-from wsss.refine.crf import CRF_PRESETS, crf_with_alpha, crf_with_constant_background, single_threaded_worker
-
-BACKENDS = ("pydensecrf", "torch")
+from wsss.refine.crf import BACKENDS, CRF_PRESETS, crf_with_alpha, crf_with_constant_background
 
 
 def _compare_chunk(ids, index_dir: str, cam_dir: str, alphas: tuple[float, ...], background: float, preset: str):
-    single_threaded_worker()
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)               # both backends timed on one thread, in a worker or not
     dataset = Dataset(index_dir)
     reader = io.CamShardReader(cam_dir)
     c = dataset.num_classes
