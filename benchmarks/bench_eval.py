@@ -16,7 +16,7 @@ import pandas as pd
 
 from wsss import io
 from wsss.data.dataset import DatasetSpec, write_index
-from wsss.data.palette import VOC_CLASSES
+from wsss.palette import VOC_CLASSES
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.progress import default_workers
 

@@ -18,10 +18,10 @@ import torch
 
 from timing import device_name, engine_arguments, per_item_seconds, synchronize, training_seconds
 from wsss.cams.getam import block_relevance, refined_getam_maps
-from wsss.config import DenseEnergyParams, EngineConfig, GetamMapParams, TrainGetamParams
+from wsss.config import CompletionParams, DenseEnergyParams, EngineConfig, GetamMapParams, TrainGetamParams
 from wsss.models.getam import GetamSpec, build_getam
 from wsss.devices import resolve_device
-from wsss.train.getam import GetamLoss
+from wsss.losses.getam import GetamLoss
 
 
 def per_pair_maps(model, images: torch.Tensor, labels: torch.Tensor, start_block: int) -> None:
@@ -66,9 +66,9 @@ def main() -> None:
           f"decoder width {args.features}, precision {args.precision}")
     for phase, cls_epochs in (("phase 1 (classification)", 1), ("phase 2 (online maps + segmentation)", 0)):
         energy = DenseEnergyParams(weight=1e-7 if args.energy_scale > 0 else 0.0, scale=args.energy_scale or 0.5)
-        params = TrainGetamParams(cls_epochs=cls_epochs, maps=GetamMapParams(start_block=args.start_block),
-                                  dense_energy=energy)
-        seconds = training_seconds(model, GetamLoss(params, mean, std), make_item, config, args.warmup, args.steps)
+        params = TrainGetamParams(cls_epochs=cls_epochs, dense_energy=energy)
+        maps = GetamMapParams(start_block=args.start_block)
+        seconds = training_seconds(model, GetamLoss(params, maps, CompletionParams(), mean, std), make_item, config, args.warmup, args.steps)
         print(f"GETAM training {phase}: {args.steps * args.batch / seconds:.2f} img/s")
 
     model.train()

@@ -18,9 +18,10 @@ from timing import device_name, engine_arguments, per_item_seconds, training_sec
 from wsss.cams.coattention import coattention_maps
 from wsss.config import EngineConfig, LocaliseMcisParams, OptimConfig
 from wsss.data.transforms import to_tensor
-from wsss.models.coattention import mcis_losses
+from wsss.data.transforms import square
+from wsss.losses.mcis import mcis_losses
 from wsss.devices import resolve_device
-from wsss.train.mcis import McisSpec, build_mcis, square
+from wsss.models.coattention import McisSpec, build_mcis
 
 
 def main() -> None:
@@ -58,11 +59,11 @@ def main() -> None:
 
     model.eval()
     dtype = torch.bfloat16 if device.type == "cuda" and args.precision != "fp32" else None
-    params = LocaliseMcisParams(size=args.size)
+    params = LocaliseMcisParams()
     classes = np.array([3, 14])
     related = {int(c): images[:3] for c in classes}
     seconds = per_item_seconds(
-        lambda k: coattention_maps(model, images[k % 8], classes, related, params, device, dtype), args.infer_images, device)
+        lambda k: coattention_maps(model, images[k % 8], classes, related, params, args.size, device, dtype), args.infer_images, device)
     print(f"MCIS localisation (2 classes, 3 related each, 500x375): {1 / seconds:.2f} img/s")
 
 

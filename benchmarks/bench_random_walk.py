@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from wsss.refine.pairs import pair_affinities
+from wsss.ops.pairs import pair_affinities
 from wsss.refine.random_walk import dense_transition, propagate, sparse_transition_transposed
 from wsss.devices import resolve_device
 

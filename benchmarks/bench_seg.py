@@ -20,7 +20,7 @@ from wsss.data.transforms import segmentation_augment
 from wsss.models.deeplab import SegmenterSpec, build_segmenter
 from wsss.segment import multiscale_probs, segmentation_views
 from wsss.devices import resolve_device
-from wsss.train.segmentation import segmentation_loss
+from wsss.losses.segmentation import segmentation_loss
 from timing import device_name, engine_arguments, per_item_seconds, pipelined_seconds, training_seconds
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import subprocess
@@ -20,23 +21,34 @@ PARAMS_FILE = Path("params.yaml")
 SEAM_CAM_METRICS = Path("metrics/eval_cam_seam.json")
 
 
-def load_raw_section(name: str, params_file: Path = PARAMS_FILE) -> dict:
+def read_params(params_file: Path = PARAMS_FILE) -> dict:
     if not params_file.is_file():
         raise ConfigError(f"{params_file}: not found (run stages from the repository root)")
-    document = yaml.safe_load(params_file.read_text()) or {}
-    if name not in document:
-        raise ConfigError(f"{params_file}: section {name!r} missing")
-    return document[name]
+    return yaml.safe_load(params_file.read_text()) or {}
+
+
+def with_shared_engine(section, shared) -> dict:
+    """A training section whose ``engine`` keys fall back to the top-level ``engine`` section's."""
+    if not isinstance(section, dict) or not isinstance(shared, dict):
+        return section
+    own = section.get("engine") or {}
+    return {**section, "engine": {**shared, **own} if isinstance(own, dict) else own}
 
 
 def load_section(name: str, cls: type[T], params_file: Path = PARAMS_FILE, key: str | None = None) -> T:
-    """The typed params section ``name`` (or its entry ``key`` for per-method sections)."""
-    section = load_raw_section(name, params_file)
+    """The typed params section ``name`` (or its entry ``key`` for per-method sections); a training
+    section's engine settings default to the top-level ``engine`` section's."""
+    document = read_params(params_file)
+    if name not in document:
+        raise ConfigError(f"{params_file}: section {name!r} missing")
+    section = document[name]
     where = f"{params_file}:{name}"
     if key is not None:
         if not isinstance(section, dict) or key not in section:
             raise ConfigError(f"{where} has no entry {key!r}")
         section, where = section[key], f"{where}.{key}"
+    if any(f.name == "engine" for f in dataclasses.fields(cls)):
+        section = with_shared_engine(section, document.get("engine"))
     return from_dict(cls, section, where=where)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wsss import io
-from wsss.data.palette import VOC_CLASSES
+from wsss.palette import VOC_CLASSES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 VOC_SAMPLE = SHARED / "voc-sample"

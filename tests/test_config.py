@@ -45,9 +45,10 @@ def test_getam_defaults_are_the_reference_code():
     assert (p.encoder, p.crop, p.resize_long, p.engine.batch_size, p.engine.epochs, p.cls_epochs) == \
         ("vit_b_r50", 256, [230, 292], 4, 20, 10)
     assert (p.engine.optim.lr, p.engine.optim.momentum, p.engine.optim.weight_decay) == (0.04, 5e-4, 0.0)
-    assert p.seg_lr_scale == 0.1 and p.maps.start_block == 6 and p.maps.pamr_dilations == [1, 2, 4, 8, 12, 24]
-    assert p.maps.pamr_iterations == 10
-    assert (p.completion.gamma, p.completion.percentile, p.completion.opening) == (32.0, 0.9, 10)
+    assert p.seg_lr_scale == 0.1
+    maps, completion = config.LocaliseGetamParams().maps, config.GetamLabelsParams().completion  # also training's
+    assert maps.start_block == 6 and maps.pamr_dilations == [1, 2, 4, 8, 12, 24] and maps.pamr_iterations == 10
+    assert (completion.gamma, completion.percentile, completion.opening) == (32.0, 0.9, 10)
 
 
 @pytest.mark.parametrize("section, cls, data, message", [

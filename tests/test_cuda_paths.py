@@ -12,8 +12,8 @@ import torch
 from wsss.config import EngineConfig, OptimConfig
 from wsss.losses.seam import seam_losses
 from wsss.models.classifier import ClassifierSpec, build_classifier
-from wsss.refine.pairs import pair_affinities
-from wsss.refine.pamr import pamr
+from wsss.ops.pairs import pair_affinities
+from wsss.ops.pamr import pamr
 from wsss.refine.random_walk import propagate, sparse_transition_transposed
 from wsss.train.engine import Trainer
 

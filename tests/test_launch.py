@@ -21,12 +21,13 @@ from wsss.data.dataset import Dataset
 from wsss.data.prepare import prepare_dataset
 from wsss.errors import ConfigError
 from wsss.models import checkpoint
-from wsss.models.classifier import ClassifierSpec, build_classifier, save_model
-from wsss.models.deeplab import SegmenterSpec, build_segmenter, save_segmenter
+from wsss.models.classifier import ClassifierSpec, build_classifier
+from wsss.models.deeplab import SegmenterSpec, build_segmenter
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
 from wsss.segment import infer_segmentation
-from wsss.train.affinity import AffinitySpec, build_affinity
+from wsss.models.affinity import AffinitySpec, build_affinity
+from wsss.models.zoo import save_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,7 +93,7 @@ def reference(tmp_path_factory):
     affinity = AffinitySpec("efficientnet_lite0", 8, 5)
     checkpoint.save_model(models / "affinity.pt", build_affinity(affinity).eval(), "affinity", asdict(affinity))
     segmenter = SegmenterSpec("largefov", "efficientnet_lite0", classes, 16)
-    save_segmenter(models / "seg_seam.pt", build_segmenter(segmenter).eval(), segmenter)
+    save_model(models / "seg_seam.pt", build_segmenter(segmenter).eval(), segmenter)
     one = make_project(root / "one", 1, data, models)
     run_in_this_process(one)
     return root, data, models, one

@@ -8,7 +8,8 @@ from wsss import io
 from wsss.cli import app
 from wsss.config import InferSegParams
 from wsss.errors import ConfigError, DataError
-from wsss.models.deeplab import SegmenterSpec, build_segmenter, save_segmenter
+from wsss.models.deeplab import SegmenterSpec, build_segmenter
+from wsss.models.zoo import save_model
 from wsss.segment import image_files, multiscale_probs, predict
 from wsss.viz import colorize, overlay
 
@@ -75,7 +76,7 @@ def test_overlay_paints_objects_only():
 def segmenter(tmp_path):
     spec = SegmenterSpec("largefov", "efficientnet_lite0", ("background", "a", "b"), 16)
     torch.manual_seed(0)
-    save_segmenter(tmp_path / "seg.pt", build_segmenter(spec).eval(), spec)
+    save_model(tmp_path / "seg.pt", build_segmenter(spec).eval(), spec)
     return tmp_path / "seg.pt"
 
 
@@ -140,7 +141,7 @@ def test_predict_cli(tmp_path, segmenter):
 
 
 def test_class_mismatch_names_the_checkpoint():
-    from wsss.cams.common import check_class_names
+    from wsss.inference import check_class_names
 
     check_class_names(("background", "a"), ["background", "a"], "seg.pt")
     with pytest.raises(DataError, match="seg.pt: trained for classes"):
@@ -148,7 +149,7 @@ def test_class_mismatch_names_the_checkpoint():
 
 
 def test_segmentation_loss_ignores_255_and_survives_fully_ignored_batches():
-    from wsss.train.segmentation import segmentation_loss
+    from wsss.losses.segmentation import segmentation_loss
 
     torch.manual_seed(0)
     model = torch.nn.Conv2d(3, 3, 1)

@@ -28,9 +28,18 @@ def test_closure_follows_function_level_imports_and_packages():
 
 
 def test_folder_entry_stands_for_all_its_files():
+    entries = deps.code_deps("stages.report")
+    assert "wsss/report" in entries
+    assert not any(e.startswith("wsss/report/") for e in entries)
+
+
+def test_the_model_zoo_makes_a_stage_depend_on_every_model_module():
+    # The zoo imports every module of wsss.models at run time (each registers its kind), so a stage
+    # that saves or loads a model must rerun when any of them changes.
     entries = deps.code_deps("stages.train_cls")
-    assert "wsss/models/backbones" in entries
-    assert not any(e.startswith("wsss/models/backbones/") for e in entries)
+    assert "wsss/models" in entries and not any(e.startswith("wsss/models/") for e in entries)
+    assert deps.ROOT / "wsss/models/coattention.py" in deps.import_closure("stages.random_walk")
+    assert "wsss/models" not in deps.code_deps("stages.eval_cam")
 
 
 def dvc(workdir, *args):

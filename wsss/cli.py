@@ -334,7 +334,7 @@ def interop_import_cams(
 ) -> None:
     """Read SEAM/psa .npy CAM dicts into the sharded wsss format (evaluate them with eval cams)."""
     from wsss import io
-    from wsss.cams.common import shard_count
+    from wsss.devices import shard_count
 
     files = sorted(source.glob("*.npy"))
     if not files:

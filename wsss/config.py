@@ -311,8 +311,7 @@ class TrainMcisParams:
 
 @dataclass(frozen=True)
 class LocaliseMcisParams:
-    split: str = "train"
-    size: int = 256
+    split: str = "train"            # images are resized to train_mcis.size, the size the network learnt
     related: int = 3                # related images drawn per present class (with replacement)
     gate: float = 0.1               # a map joins the average only if sigmoid(its mean) > gate
     seed: int = 0
@@ -374,8 +373,7 @@ class TrainGetamParams:
     seg_lr_scale: float = 0.1           # phase-2 LR factor
     saliency_loss: Literal["intent", "as_written", "off"] = "intent"   # intent: target 1 − saliency
     dense_energy: DenseEnergyParams = field(default_factory=DenseEnergyParams)
-    maps: GetamMapParams = field(default_factory=GetamMapParams)
-    completion: CompletionParams = field(default_factory=CompletionParams)
+    # Online pseudo labels use localise_getam.maps and getam_labels.completion (one source for both variants).
     engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=20, batch_size=4, optim=_getam_optim()))
 
 
@@ -404,7 +402,7 @@ class LaunchParams:
 
 
 PARAMS_SECTIONS: dict[str, type] = {
-    "launch": LaunchParams, "prepare": PrepareParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
+    "launch": LaunchParams, "engine": EngineConfig, "prepare": PrepareParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
     "crf": CrfStageParams, "train_aff": TrainAffParams, "random_walk": RandomWalkParams,
     "eval_dcrf": EvalLabelsParams, "eval_rw": EvalLabelsParams,
     "train_seg": TrainSegParams, "infer_seg": InferSegParams, "eval_seg": EvalLabelsParams,

@@ -1,11 +1,14 @@
-"""Where computation runs: the device a params value names."""
+"""Where computation runs: the device a params value names, its autocast precision, and this
+process's share of a split under torchrun (whole shards, so ranks never write the same file)."""
 
 from __future__ import annotations
 
+import math
 import os
 
 import torch
 
+from wsss import io
 from wsss.errors import WsssError
 
 
@@ -20,3 +23,25 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     return device
+
+
+def inference_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """bf16 autocast for ``bf16``, or ``auto`` on CUDA; None means fp32."""
+    return torch.bfloat16 if precision == "bf16" or (precision == "auto" and device.type == "cuda") else None
+
+
+def shard_count(num_images: int, per_shard: int = 50) -> int:
+    return max(1, math.ceil(num_images / per_shard))
+
+
+def world_size() -> int:
+    """Processes of this run (torchrun's WORLD_SIZE; 1 outside torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def rank_share(ids: list[str]) -> tuple[list[str], int]:
+    """(this rank's ids in shard order, shard count) under torchrun (RANK/WORLD_SIZE), all ids otherwise."""
+    num_shards = shard_count(len(ids))
+    rank, world = int(os.environ.get("RANK", "0")), world_size()
+    mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world == rank]
+    return mine, num_shards

@@ -18,7 +18,7 @@ from typing import Iterator, Mapping
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from wsss.data.palette import IGNORE_INDEX, voc_palette
+from wsss.palette import IGNORE_INDEX, voc_palette
 from wsss.errors import DataError
 
 

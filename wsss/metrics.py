@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wsss.data.palette import IGNORE_INDEX
+from wsss.palette import IGNORE_INDEX
 
 # SEAM's background-threshold curve: t = 0.00 .. 0.59.
 SEAM_THRESHOLDS = tuple(i / 100 for i in range(60))

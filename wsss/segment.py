@@ -16,34 +16,18 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from wsss import io
-from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from PIL import Image
 
+from wsss import io
 from wsss.cams.multiscale import host_views, normalised_views, scaled_image
 from wsss.config import InferSegParams
-from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError, DataError
-from wsss.models import checkpoint as model_file
-from wsss.models.deeplab import load_segmenter
+from wsss.inference import load_for_inference, split_share
 from wsss.progress import default_workers, prefetched, progress
 from wsss.refine.crf import CRF_PRESETS, crf_placement, dense_crf, single_threaded_worker
-from wsss.devices import resolve_device
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-
-
-def load_segmentation_model(path: str | Path, device: torch.device | str = "cpu"):
-    """(model, spec) of a DeepLab (``segmenter``) or GETAM (``getam``) checkpoint; both specs carry
-    ``class_names`` and both models map images to background + class logits."""
-    kind = model_file.read_checkpoint_kind(path)
-    if kind == "getam":
-        from wsss.models.getam import load_getam
-
-        return load_getam(path, device)
-    return load_segmenter(path, device)
 
 
 def segmentation_views(image: np.ndarray, scales, sizes, device: torch.device | str = "cpu") -> list[torch.Tensor]:
@@ -99,9 +83,9 @@ class SegmentationRunner:
         if params.crf != "none" and params.crf not in CRF_PRESETS:
             raise ConfigError(f"crf {params.crf!r} is not 'none' or one of {sorted(CRF_PRESETS)}")
         self.params = params
-        self.device = resolve_device(params.device)
-        self.model, self.spec = load_segmentation_model(checkpoint, self.device)
-        self.dtype = inference_dtype(params.precision, self.device)
+        # Any kind whose network segments (DeepLab, GETAM): images → background + class logits.
+        loaded = load_for_inference(checkpoint, "segment", params.device, params.precision)
+        self.model, self.spec, self.device, self.dtype = loaded.model, loaded.spec, loaded.device, loaded.dtype
         self.crf_device, self.crf_workers = crf_placement(params.crf_backend, params.device,
                                                           params.crf_workers or default_workers())
 
@@ -154,10 +138,9 @@ def infer_segmentation(index_dir: str | Path, checkpoint: str | Path, params: In
                        out_dir: str | Path) -> int:
     """Label PNGs for every image of the split in a sharded folder (rank-sharded under torchrun)."""
     runner = SegmentationRunner(checkpoint, params)
-    dataset = Dataset(index_dir)
-    check_class_names(runner.class_names, dataset.class_names, checkpoint)
-    mine, _ = rank_share(dataset.ids(params.split))
-    labels = runner.run(mine, dataset.read_image)
+    share = split_share(index_dir, params.split, runner.class_names, checkpoint)
+    mine = share.ids
+    labels = runner.run(mine, share.dataset.read_image)
     for image_id, label in progress(zip(mine, labels), len(mine), desc=f"segment {params.split}"):
         io.write_label_png(io.label_map_path(out_dir, image_id), label)
     return len(mine)

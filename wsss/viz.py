@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wsss.data.palette import IGNORE_INDEX, voc_palette
+from wsss.palette import IGNORE_INDEX, voc_palette
 
 
 def colorize(label: np.ndarray) -> np.ndarray:

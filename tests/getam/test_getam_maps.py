@@ -8,7 +8,7 @@ from timm.models.vision_transformer import VisionTransformer
 from wsss.cams.getam import block_relevance, getam_maps, normalise_peak, refined_getam_maps
 from wsss.models.getam import GetamNet
 from wsss.models.vit import EncoderLayout, VitEncoder
-from wsss.refine.pamr import pamr
+from wsss.ops.pamr import pamr
 
 
 def toy_getam(num_classes: int = 4) -> GetamNet:

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from wsss.refine.pamr import OFFSETS, pamr, pamr_affinity
+from wsss.ops.pamr import OFFSETS, pamr, pamr_affinity
 
 
 def loop_pamr(image: np.ndarray, masks: np.ndarray, dilations, iterations) -> np.ndarray:

@@ -7,15 +7,16 @@ import torch
 from tests.pipeline_checks import check_maps_and_labels, tiny_demo
 from wsss import io, metrics
 from wsss.cams.getam import localise_getam
-from wsss.config import (CompletionParams, GetamLabelsParams, InferSegParams, LocaliseGetamParams, TrainGetamParams,
+from wsss.config import (CompletionParams, GetamMapParams, GetamLabelsParams, InferSegParams, LocaliseGetamParams, TrainGetamParams,
                          from_dict)
 from wsss.data.dataset import Dataset
 from wsss.errors import CheckpointError, ConfigError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
-from wsss.models.getam import load_getam
+from wsss.models.zoo import load_model
 from wsss.refine.label_completion import run_getam_labels
 from wsss.segment import infer_segmentation
-from wsss.train.getam import GetamLoss, saliency_target, split_cross_entropy, train_getam
+from wsss.losses.getam import GetamLoss, saliency_target, split_cross_entropy
+from wsss.train.getam import train_getam
 
 MAPS = {"start_block": 1, "pamr_dilations": [1, 2, 4], "pamr_iterations": 3}
 
@@ -26,11 +27,11 @@ def run(tmp_path_factory):
     tiny_demo(root / "data")
     params = from_dict(TrainGetamParams, {
         "encoder": "lite0_vit_tiny", "weights": "packaged", "depth": 2, "features": 8, "resize_long": [64, 96],
-        "crop": 64, "cls_epochs": 1, "maps": MAPS, "completion": {"opening": 3},
+        "crop": 64, "cls_epochs": 1,
         "engine": {"epochs": 2, "batch_size": 4, "num_workers": 0, "checkpoint_every": 0, "log_every": 1,
                    "optim": {"lr": 0.04, "momentum": 0.0005, "weight_decay": 0.0, "lr_mult": [1, 1, 1, 1]}},
     })
-    train_getam(root / "data", params, root / "getam.pt", root / "work", root / "live")
+    train_getam(root / "data", params, from_dict(GetamMapParams, MAPS), CompletionParams(opening=3), root / "getam.pt", root / "work", root / "live")
     localise_getam(root / "data", root / "getam.pt", from_dict(LocaliseGetamParams, {"maps": MAPS}), root / "cams")
     run_getam_labels(root / "data", root / "cams", GetamLabelsParams(completion=CompletionParams(opening=3), workers=1),
                      root / "labels")
@@ -63,13 +64,13 @@ def test_maps_labels_and_segmentation_cover_every_image(run):
 def test_checkpoint_round_trip_and_kind(run, tmp_path):
     from wsss.models import checkpoint
 
-    model, spec = load_getam(run / "getam.pt")
+    model, spec = load_model(run / "getam.pt")
     assert spec.encoder == "lite0_vit_tiny" and spec.class_names == tuple(Dataset(run / "data").class_names)
     x = torch.randn(1, 3, 40, 56)
     assert model(x).shape == (1, spec.num_classes, 40, 56)   # any size: padded to 16 inside
     checkpoint.save_model(tmp_path / "x.pt", model, "mcis", {})
     with pytest.raises(CheckpointError, match="expected 'getam'"):
-        load_getam(tmp_path / "x.pt")
+        load_model(tmp_path / "x.pt", use="getam_maps")
 
 
 def test_split_cross_entropy_hand_case():
@@ -88,7 +89,7 @@ def test_saliency_targets():
     torch.testing.assert_close(saliency_target(salient, completed, "intent"), torch.tensor([0.0, 1, 0, 1]))
     torch.testing.assert_close(saliency_target(salient, completed, "as_written"), torch.tensor([1.0, 0, 1, 1]))
     with pytest.raises(ConfigError):
-        GetamLoss(TrainGetamParams(saliency_loss="sometimes"))
+        GetamLoss(TrainGetamParams(saliency_loss="sometimes"), GetamMapParams(), CompletionParams())
 
 
 def test_predict_cli_takes_a_getam_checkpoint(run, tmp_path):
@@ -108,7 +109,7 @@ def test_predict_cli_takes_a_getam_checkpoint(run, tmp_path):
 def test_phase_two_losses_run_outside_autocast(run, monkeypatch):
     """CUDA autocast refuses binary_cross_entropy and would run the energy kernel in bf16: both must
     be computed with autocast off (checked here on CPU autocast, which would allow them)."""
-    import wsss.train.getam as getam_training
+    import wsss.losses.getam as getam_training
 
     seen = []
 
@@ -120,15 +121,16 @@ def test_phase_two_losses_run_outside_autocast(run, monkeypatch):
 
     monkeypatch.setattr(getam_training.F, "binary_cross_entropy", guarded(torch.nn.functional.binary_cross_entropy))
     monkeypatch.setattr(getam_training, "dense_energy_loss", guarded(getam_training.dense_energy_loss))
-    model, _ = load_getam(run / "getam.pt")
+    model, _ = load_model(run / "getam.pt")
     model.train()
-    params = TrainGetamParams(cls_epochs=0, maps=from_dict(TrainGetamParams, {"maps": MAPS}).maps)
+    params = TrainGetamParams(cls_epochs=0)
+    maps = from_dict(GetamMapParams, MAPS)
     saliency = torch.zeros(2, 64, 64)
     saliency[:, 16:48, 16:48] = 1
     batch = {"image": torch.randn(2, 3, 64, 64), "label": torch.tensor([[1.0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]),
              "saliency": saliency, "crop": torch.ones(2, 64, 64), "epoch": 0}
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        losses = GetamLoss(params, model.encoder.mean, model.encoder.std)(model, batch)
+        losses = GetamLoss(params, maps, CompletionParams(), model.encoder.mean, model.encoder.std)(model, batch)
     assert seen == [False, False]
     assert {"cls", "ce_bg", "ce_fg", "saliency", "dense_energy", "loss"} <= set(losses)
     assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in losses.values())

@@ -4,8 +4,9 @@ import torch
 
 from wsss.cams.coattention import aggregate
 from wsss.models.backbones import build_backbone
-from wsss.models.coattention import CoAttentionNet, common_labels, exclusive_labels, mcis_losses
-from wsss.train.mcis import ClassIndex
+from wsss.data.class_index import ClassIndex
+from wsss.losses.mcis import common_labels, exclusive_labels, mcis_losses
+from wsss.models.coattention import CoAttentionNet
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from wsss.data.dataset import Dataset
 from wsss.errors import CheckpointError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.refine.saliency_labels import run_saliency_labels
-from wsss.train.mcis import load_mcis, train_mcis
+from wsss.models.zoo import load_model
+from wsss.train.mcis import train_mcis
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def run(tmp_path_factory):
                    "optim": {"lr": 1e-4, "momentum": 0.9, "nesterov": True, "schedule": "step", "step_epochs": [1]}},
     })
     train_mcis(root / "data", params, root / "mcis.pt", root / "work", root / "live")
-    localise_mcis(root / "data", root / "mcis.pt", LocaliseMcisParams(size=48, related=2), root / "cams")
+    localise_mcis(root / "data", root / "mcis.pt", LocaliseMcisParams(related=2), 48, root / "cams")
     run_saliency_labels(root / "data", root / "cams", McisLabelsParams(workers=1), root / "labels")
     return root
 
@@ -38,7 +39,7 @@ def test_maps_and_labels_cover_every_image(run):
 
 
 def test_localisation_is_reproducible(run, tmp_path):
-    localise_mcis(run / "data", run / "mcis.pt", LocaliseMcisParams(size=48, related=2), tmp_path / "again")
+    localise_mcis(run / "data", run / "mcis.pt", LocaliseMcisParams(related=2), 48, tmp_path / "again")
     image_id = Dataset(run / "data").ids("train")[0]
     a = io.CamShardReader(run / "cams").read(image_id)[1]
     b = io.CamShardReader(tmp_path / "again").read(image_id)[1]
@@ -48,7 +49,7 @@ def test_localisation_is_reproducible(run, tmp_path):
 def test_wrong_checkpoint_kind(run, tmp_path):
     from wsss.models import checkpoint
 
-    model, _ = load_mcis(run / "mcis.pt")
+    model, _ = load_model(run / "mcis.pt")
     checkpoint.save_model(tmp_path / "x.pt", model, "classifier", {})
     with pytest.raises(CheckpointError, match="expected 'mcis'"):
-        load_mcis(tmp_path / "x.pt")
+        load_model(tmp_path / "x.pt", use="coattention")

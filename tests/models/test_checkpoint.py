@@ -7,8 +7,8 @@ import torch
 
 from wsss.errors import CheckpointError
 from wsss.models.checkpoint import MODEL_FORMAT
-from wsss.models.classifier import ClassifierSpec, build_classifier, load_classifier, save_model
-from wsss.segment import load_segmentation_model
+from wsss.models.classifier import ClassifierSpec, build_classifier
+from wsss.models.zoo import load_model, save_model
 
 MARKER_ENV = "WSSS_TEST_PAYLOAD_RAN"
 
@@ -31,14 +31,14 @@ def malicious(tmp_path):
 
 def test_malicious_model_file_runs_no_code(malicious):
     with pytest.raises(CheckpointError, match="refusing to load") as error:
-        load_classifier(malicious)
+        load_model(malicious)
     assert MARKER_ENV not in os.environ
     assert str(malicious) in str(error.value) and "\n" not in str(error.value)
 
 
 def test_predict_refuses_malicious_model_file(malicious):
     with pytest.raises(CheckpointError, match="refusing to load"):
-        load_segmentation_model(malicious, "cpu")
+        load_model(malicious, "cpu", use="segment")
     assert MARKER_ENV not in os.environ
 
 
@@ -51,14 +51,14 @@ def test_crafted_spec_is_a_checkpoint_error(tmp_path, spec):
     path = tmp_path / "model.pt"
     torch.save({"format": MODEL_FORMAT, "kind": "classifier", "spec": spec, "state_dict": {}}, path)
     with pytest.raises(CheckpointError, match="invalid model spec"):
-        load_classifier(path)
+        load_model(path)
 
 
 def test_saved_model_round_trips_and_is_world_readable(tmp_path):
     spec = ClassifierSpec("cam", "efficientnet_lite0", 3, 16, ("background", "a", "b", "c"))
     model = build_classifier(spec, weights=None)
     save_model(tmp_path / "m.pt", model, spec)
-    loaded, loaded_spec = load_classifier(tmp_path / "m.pt")
+    loaded, loaded_spec = load_model(tmp_path / "m.pt")
     assert loaded_spec == spec
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
     umask = os.umask(0)

@@ -3,7 +3,8 @@ import torch
 
 from wsss.errors import CheckpointError
 from wsss.models import checkpoint
-from wsss.models.deeplab import DeepLabASPP, SegmenterSpec, build_segmenter, load_segmenter, save_segmenter
+from wsss.models.deeplab import DeepLabASPP, SegmenterSpec, build_segmenter
+from wsss.models.zoo import load_model, save_model
 
 NAMES = ("background", "a", "b", "c")
 
@@ -52,11 +53,11 @@ def test_parameter_groups_separate_new_layers():
 
 def test_checkpoint_round_trip_and_wrong_kind(tmp_path):
     model = build_segmenter(spec("largefov")).eval()
-    save_segmenter(tmp_path / "seg.pt", model, spec("largefov"))
-    loaded, loaded_spec = load_segmenter(tmp_path / "seg.pt")
+    save_model(tmp_path / "seg.pt", model, spec("largefov"))
+    loaded, loaded_spec = load_model(tmp_path / "seg.pt", use="segment")
     assert loaded_spec == spec("largefov")
     x = torch.randn(1, 3, 48, 48)
     torch.testing.assert_close(loaded(x), model(x))
     checkpoint.save_model(tmp_path / "aff.pt", model, "affinity", {})
     with pytest.raises(CheckpointError, match="aff.pt.*'affinity'"):
-        load_segmenter(tmp_path / "aff.pt")
+        load_model(tmp_path / "aff.pt", use="segment")

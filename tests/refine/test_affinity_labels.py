@@ -4,7 +4,7 @@ import torch
 
 from wsss.losses.affinity import affinity_loss
 from wsss.refine.affinity_labels import affinity_label_grid, block_mean
-from wsss.refine.pairs import pair_indices, pair_labels
+from wsss.ops.pairs import pair_indices, pair_labels
 
 
 def probs(labels: np.ndarray, channels: int) -> np.ndarray:

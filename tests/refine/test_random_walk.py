@@ -1,6 +1,6 @@
 import torch
 
-from wsss.refine.pairs import half_disc_directions, pair_affinities, pair_indices
+from wsss.ops.pairs import half_disc_directions, pair_affinities, pair_indices
 from wsss.refine.random_walk import dense_transition, propagate, sparse_transition_transposed
 
 

@@ -18,13 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from wsss import io
-from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from wsss.config import LocaliseMcisParams
-from wsss.data.dataset import Dataset
-from wsss.data.transforms import to_tensor
+from wsss.data.class_index import ClassIndex
+from wsss.data.transforms import square, to_tensor
+from wsss.inference import open_inference
 from wsss.progress import progress
-from wsss.devices import resolve_device
-from wsss.train.mcis import ClassIndex, load_mcis, square
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +45,12 @@ def _resize(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 @torch.no_grad()
 def coattention_maps(model, image: np.ndarray, classes: np.ndarray, related_images: dict[int, list[np.ndarray]],
-                     params: LocaliseMcisParams, device: torch.device, dtype: torch.dtype | None = None) -> np.ndarray:
-    """K×H×W maps in [0, 1] for the present (0-based) ``classes``; ``related_images[c]`` are the partners of class c."""
+                     params: LocaliseMcisParams, size: int, device: torch.device,
+                     dtype: torch.dtype | None = None) -> np.ndarray:
+    """K×H×W maps in [0, 1] for the present (0-based) ``classes`` with images resized to ``size`` ×
+    ``size`` (the training size); ``related_images[c]`` are the partners of class c."""
     h, w = image.shape[:2]
     mean, std = model.backbone.mean, model.backbone.std
-    size = params.size
 
     def prepare(array: np.ndarray, side: int) -> torch.Tensor:
         return to_tensor(np.asarray(square(array, side)), mean, std)[None].to(device)
@@ -83,25 +82,25 @@ def coattention_maps(model, image: np.ndarray, classes: np.ndarray, related_imag
     return out.clamp(0, 1).cpu().numpy()
 
 
-def localise_mcis(index_dir: str | Path, checkpoint: str | Path, params: LocaliseMcisParams, out_dir: str | Path) -> int:
-    """Write MCIS localisation maps of every image of the split in the project's CAM format."""
-    device = resolve_device(params.device)
-    model, spec = load_mcis(checkpoint, device)
-    dataset = Dataset(index_dir)
-    check_class_names(spec.class_names, dataset.class_names, checkpoint)
-    dtype = inference_dtype(params.precision, device)
+def localise_mcis(index_dir: str | Path, checkpoint: str | Path, params: LocaliseMcisParams, size: int,
+                  out_dir: str | Path) -> int:
+    """Write MCIS localisation maps of every image of the split in the project's CAM format; ``size``:
+    the square side the network was trained at."""
+    loaded, share = open_inference(index_dir, checkpoint, "coattention", params.split, params.device,
+                                   params.precision)
+    dataset = share.dataset
     ids = dataset.ids(params.split)
     index = ClassIndex(dataset, ids)
     position = {image_id: k for k, image_id in enumerate(ids)}
-    mine, num_shards = rank_share(ids)
-    with io.CamShardWriter(out_dir, num_shards) as writer:
-        for image_id in progress(mine, len(mine), desc="mcis maps"):
+    with share.cam_writer(out_dir) as writer:
+        for image_id in progress(share.ids, len(share.ids), desc="mcis maps"):
             k = position[image_id]
             classes = np.flatnonzero(index.labels[k])
             # Partners are a function of (seed, image), so any rank or rerun draws the same ones.
             rng = np.random.default_rng([params.seed, io.shard_of(image_id, 2**31)])
             related = {int(c): [dataset.read_image(ids[j]) for j in index.related(int(c), params.related, rng)]
                        for c in classes}
-            maps = coattention_maps(model, dataset.read_image(image_id), classes, related, params, device, dtype)
+            maps = coattention_maps(loaded.model, dataset.read_image(image_id), classes, related, params, size,
+                                    loaded.device, loaded.dtype)
             writer.write(image_id, classes, maps)
-    return len(mine)
+    return len(share.ids)

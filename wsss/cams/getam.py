@@ -19,14 +19,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wsss import io
-from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from wsss.config import GetamMapParams, LocaliseGetamParams
-from wsss.data.dataset import Dataset
 from wsss.data.transforms import to_tensor
 from wsss.progress import progress
-from wsss.refine.pamr import DILATIONS, ITERATIONS, pamr
-from wsss.devices import resolve_device
+from wsss.ops.pamr import DILATIONS, ITERATIONS, pamr
+from wsss.inference import open_inference
 
 
 def block_relevance(attention: torch.Tensor, gradient: torch.Tensor, prefix: int = 1) -> torch.Tensor:
@@ -119,17 +116,12 @@ def image_getam_maps(model, image: np.ndarray, classes: np.ndarray, params: Geta
 def localise_getam(index_dir: str | Path, checkpoint: str | Path, params: LocaliseGetamParams,
                    out_dir: str | Path) -> int:
     """Write the GETAM maps of every image of the split in the project's CAM format."""
-    from wsss.models.getam import load_getam
-
-    device = resolve_device(params.device)
-    model, spec = load_getam(checkpoint, device)
-    dataset = Dataset(index_dir)
-    check_class_names(spec.class_names, dataset.class_names, checkpoint)
-    dtype = inference_dtype(params.precision, device)
-    mine, num_shards = rank_share(dataset.ids(params.split))
-    with io.CamShardWriter(out_dir, num_shards) as writer:
-        for image_id in progress(mine, len(mine), desc="getam maps"):
+    loaded, share = open_inference(index_dir, checkpoint, "getam_maps", params.split, params.device, params.precision)
+    dataset = share.dataset
+    with share.cam_writer(out_dir) as writer:
+        for image_id in progress(share.ids, len(share.ids), desc="getam maps"):
             classes = np.flatnonzero(dataset.labels(image_id))
-            maps = image_getam_maps(model, dataset.read_image(image_id), classes, params.maps, device, dtype)
+            maps = image_getam_maps(loaded.model, dataset.read_image(image_id), classes, params.maps, loaded.device,
+                                    loaded.dtype)
             writer.write(image_id, classes, maps)
-    return len(mine)
+    return len(share.ids)

@@ -7,35 +7,29 @@ import logging
 from pathlib import Path
 
 from wsss import io
-from wsss.cams.common import check_class_names, inference_dtype, rank_share
 from wsss.cams.gradcam import gradcam_maps
 from wsss.cams.multiscale import batched_multiscale_cams, cam_views, same_size_runs
 from wsss.config import InferCamParams
-from wsss.data.dataset import Dataset
 from wsss.errors import ConfigError
-from wsss.models.classifier import load_classifier
+from wsss.inference import open_inference
 from wsss.progress import prefetched, progress
-from wsss.devices import resolve_device
 
 log = logging.getLogger(__name__)
 
 
 def infer_cams(index_dir: str | Path, checkpoint: str | Path, params: InferCamParams, out_dir: str | Path) -> int:
     """Write localisation maps of every image of the split; returns the number of images written."""
-    device = resolve_device(params.device)
-    model, spec = load_classifier(checkpoint, device)
-    dataset = Dataset(index_dir)
-    check_class_names(spec.class_names, dataset.class_names, checkpoint)
+    loaded, share = open_inference(index_dir, checkpoint, "cams", params.split, params.device, params.precision)
+    model, spec, device, dtype = loaded.model, loaded.spec, loaded.device, loaded.dtype
+    dataset, mine = share.dataset, share.ids
     normalisation = params.normalisation
     if normalisation == "auto":
         normalisation = "minmax" if spec.method == "seam" else "max"
-    dtype = inference_dtype(params.precision, device)
     map_fn = None
     if params.maps in ("gradcam", "gradcampp"):
         map_fn = functools.partial(gradcam_maps, model, plusplus=params.maps == "gradcampp")
     elif params.maps != "native":
         raise ConfigError(f"infer_cam.maps {params.maps!r} is not one of native, gradcam, gradcampp")
-    mine, num_shards = rank_share(dataset.ids(params.split))
 
     def load(image_id: str):
         # Decoding and resizing run in prefetch threads while the device works on earlier images.
@@ -44,7 +38,7 @@ def infer_cams(index_dir: str | Path, checkpoint: str | Path, params: InferCamPa
 
     # Images of one size share each scale's batch on CUDA; one at a time on the CPU (nothing to gain).
     per_batch = params.batch_images or (4 if device.type == "cuda" else 1)
-    with io.CamShardWriter(out_dir, num_shards) as writer:
+    with share.cam_writer(out_dir) as writer:
         loaded = zip(mine, prefetched(load, mine))
         bar = iter(progress(range(len(mine)), len(mine), desc=f"cams {spec.method}"))
         for run in same_size_runs(loaded, lambda item: item[1][0].shape[:2], per_batch):

@@ -22,7 +22,7 @@ import numpy as np
 
 from wsss import io
 from wsss.config import DemoConfig
-from wsss.data.palette import IGNORE_INDEX
+from wsss.palette import IGNORE_INDEX
 
 # (name, RGB colour) of each class's discriminative part; shapes are drawn by _draw_part.
 DEMO_PARTS = (

@@ -108,3 +108,7 @@ def segmentation_augment(image: np.ndarray, label: np.ndarray, rng: np.random.Ge
 
 def to_tensor(image: np.ndarray, mean, std) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(normalize(image, mean, std).transpose(2, 0, 1)))
+
+
+def square(image: np.ndarray, size: int) -> Image.Image:
+    return Image.fromarray(image).resize((size, size), Image.BILINEAR)

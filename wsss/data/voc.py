@@ -20,7 +20,7 @@ import pandas as pd
 
 from wsss import io
 from wsss.data.dataset import DatasetSpec, apply_empty_label_policy, write_index
-from wsss.data.palette import VOC_CLASSES
+from wsss.palette import VOC_CLASSES
 from wsss.errors import DataError
 
 log = logging.getLogger(__name__)

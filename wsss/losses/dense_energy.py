@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from wsss.data.palette import IGNORE_INDEX
+from wsss.palette import IGNORE_INDEX
 
 
 def bilateral_filter(features: torch.Tensor, values: torch.Tensor, chunk: int = 2048) -> torch.Tensor:

@@ -4,13 +4,16 @@ frozen parts and BatchNorm); the heads learn 10× faster."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.models.backbones import Backbone
+from wsss.models.backbones import Backbone, build_backbone
 from wsss.models.heads import new_conv1x1, parameter_groups
-from wsss.refine.pairs import effective_radius, pair_affinities
+from wsss.models.registry import ModelKind, register_model_kind
+from wsss.ops.pairs import effective_radius, pair_affinities
 
 
 class AffinityNet(nn.Module):
@@ -38,3 +41,17 @@ class AffinityNet(nn.Module):
 
     def parameter_groups(self) -> list[list[nn.Parameter]]:
         return parameter_groups(self, self.backbone)
+
+
+@dataclass(frozen=True)
+class AffinitySpec:
+    backbone: str
+    output_stride: int
+    radius: int
+
+
+def build_affinity(spec: AffinitySpec, weights: str | None = None) -> AffinityNet:
+    return AffinityNet(build_backbone(spec.backbone, weights, spec.output_stride), spec.radius)
+
+
+register_model_kind(ModelKind("affinity", AffinitySpec, build_affinity, uses=("affinity",)))

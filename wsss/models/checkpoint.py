@@ -46,10 +46,6 @@ def load_weights(path: str | Path, model: nn.Module, state: dict) -> None:
         raise CheckpointError(f"{path}: weights do not fit the model its spec describes ({error})") from error
 
 
-def read_checkpoint_kind(path: str | Path) -> str:
-    return read_checkpoint(path, None)["kind"]
-
-
 def load_plain(path: str | Path, what: str = "file"):
     """``torch.load`` that unpickles only tensors and plain containers; anything else is refused with one
     line naming the file (no code in the file runs)."""

@@ -1,4 +1,5 @@
-"""Build, save and load the image classifiers (``cam`` baseline, ``seam``) with their metadata."""
+"""The image classifiers (``cam`` baseline, ``seam``): their spec, builder and model kind, and the
+import of the original SEAM weights."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import torch
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models import checkpoint
 from wsss.models.backbones import build_backbone
 from wsss.models.cam import CamNet
-from wsss.models.registry import CLASSIFIERS
+from wsss.models.registry import CLASSIFIERS, ModelKind, register_model_kind
 from wsss.models.seam import SeamNet
 
 CLASSIFIERS.register("cam")(CamNet)
@@ -36,21 +36,13 @@ def build_classifier(spec: ClassifierSpec, weights: str | None = None) -> nn.Mod
     return CLASSIFIERS.get(spec.method)(backbone, spec.num_foreground)
 
 
-def save_model(path: str | Path, model: nn.Module, spec: ClassifierSpec, extra: dict | None = None) -> None:
-    checkpoint.save_model(path, model, "classifier", asdict(spec), extra)
-
-
-def load_classifier(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, ClassifierSpec]:
-    state = checkpoint.read_checkpoint(path, "classifier")
-    spec = checkpoint.read_spec(path, state, ClassifierSpec)
-    model = build_classifier(spec, weights=None)
-    checkpoint.load_weights(path, model, state)
-    return model.to(device).eval(), spec
+register_model_kind(ModelKind("classifier", ClassifierSpec, build_classifier, uses=("cams",)))
 
 
 def import_original_seam_checkpoint(path: str | Path, out: str | Path, class_names: list[str]) -> ClassifierSpec:
     """Convert a state dict saved by the original SEAM code into a wsss classifier checkpoint."""
     from wsss.models.weights import import_original_seam
+    from wsss.models.zoo import save_model
 
     path = Path(path)
     if not path.is_file():

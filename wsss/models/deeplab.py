@@ -7,16 +7,14 @@ LargeFOV on ResNet-38; later papers mostly use ASPP on ResNet-101.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from wsss.models import checkpoint
 from wsss.models.backbones import Backbone, build_backbone
 from wsss.models.heads import parameter_groups
-from wsss.models.registry import SEGMENTERS
+from wsss.models.registry import SEGMENTERS, ModelKind, register_model_kind
 
 
 class DeepLabLargeFOV(nn.Module):
@@ -101,13 +99,4 @@ def build_segmenter(spec: SegmenterSpec, weights: str | None = None) -> nn.Modul
     return SEGMENTERS.get(spec.arch)(backbone, spec.num_classes, dilation_scale=8 / spec.output_stride)
 
 
-def save_segmenter(path: str | Path, model: nn.Module, spec: SegmenterSpec, extra: dict | None = None) -> None:
-    checkpoint.save_model(path, model, "segmenter", asdict(spec), extra)
-
-
-def load_segmenter(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, SegmenterSpec]:
-    state = checkpoint.read_checkpoint(path, "segmenter")
-    spec = checkpoint.read_spec(path, state, SegmenterSpec)
-    model = build_segmenter(spec)
-    checkpoint.load_weights(path, model, state)
-    return model.to(device).eval(), spec
+register_model_kind(ModelKind("segmenter", SegmenterSpec, build_segmenter, uses=("segment",)))

@@ -3,16 +3,15 @@ and a classifier (GAP of the deepest reassembled tap → Linear) that the GETAM 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.models import checkpoint
 from wsss.models.dpt import DptDecoder, Reassemble
 from wsss.models.heads import parameter_groups
+from wsss.models.registry import ModelKind, register_model_kind
 from wsss.models.vit import PATCH, VitEncoder, build_encoder
 
 
@@ -92,13 +91,5 @@ def build_getam(spec: GetamSpec, weights: str | None = None) -> GetamNet:
     return GetamNet(encoder, spec.num_classes, spec.features)
 
 
-def save_getam(path: str | Path, model: GetamNet, spec: GetamSpec, extra: dict | None = None) -> None:
-    checkpoint.save_model(path, model, "getam", asdict(spec), extra)
-
-
-def load_getam(path: str | Path, device: torch.device | str = "cpu") -> tuple[GetamNet, GetamSpec]:
-    state = checkpoint.read_checkpoint(path, "getam")
-    spec = checkpoint.read_spec(path, state, GetamSpec)
-    model = build_getam(spec)
-    checkpoint.load_weights(path, model, state)
-    return model.to(device).eval(), spec
+# Its maps come from the classifier path; its decoder segments images like a DeepLab.
+register_model_kind(ModelKind("getam", GetamSpec, build_getam, uses=("getam_maps", "segment")))

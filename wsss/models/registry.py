@@ -1,7 +1,9 @@
-"""Name → constructor registries, so params.yaml can say ``backbone: resnet38`` or ``method: seam``."""
+"""Name → constructor registries, so params.yaml can say ``backbone: resnet38`` or ``method: seam``,
+and the registry of model kinds that model files name."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from wsss.errors import ConfigError
@@ -33,3 +35,22 @@ class Registry:
 BACKBONES = Registry("backbone")
 CLASSIFIERS = Registry("classifier")
 SEGMENTERS = Registry("segmentation architecture")
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of network: the name its model files carry, the spec dataclass that rebuilds it
+    (stored in the file), ``build(spec, weights=None)``, and what stages may use it for
+    (``cams``, ``affinity``, ``coattention``, ``segment``); loaders ask for a use, never for a kind."""
+
+    name: str
+    spec: type
+    build: Callable
+    uses: tuple[str, ...]
+
+
+MODEL_KINDS = Registry("model kind")
+
+
+def register_model_kind(kind: ModelKind) -> ModelKind:
+    return MODEL_KINDS.register(kind.name)(kind)

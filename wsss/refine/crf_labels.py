@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from wsss import io
-from wsss.cams.common import rank_share, world_size
+from wsss.devices import rank_share, world_size
 from wsss.config import CrfStageParams
 from wsss.data.dataset import Dataset
 from wsss.progress import chunked, default_workers, parallel_imap

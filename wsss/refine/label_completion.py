@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from wsss.config import CompletionParams, GetamLabelsParams
-from wsss.data.palette import IGNORE_INDEX
+from wsss.palette import IGNORE_INDEX
 from wsss.refine.saliency_labels import write_saliency_labels
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wsss.refine.pairs import pair_indices
+from wsss.ops.pairs import pair_indices
 
 
 def sparse_transition_transposed(affinity: torch.Tensor, radius: int, height: int, width: int, beta: float,
@@ -78,12 +78,3 @@ def cam_scores_on_grid(maps: np.ndarray, classes: np.ndarray, num_classes: int, 
         full[0, :h, :w] = 1.0
     return F.avg_pool2d(full[None], stride, stride)[0]
 
-
-def random_walk_labels(scores: torch.Tensor, transposed: torch.Tensor, logt: int, image_size: tuple[int, int],
-                       padded: tuple[int, int]) -> np.ndarray:
-    """Walk the C×h'×w' scores 2^logt steps, upsample to the padded size, argmax, crop: H×W uint8."""
-    c, gh, gw = scores.shape
-    walked = propagate(transposed, scores.reshape(c, -1).t().contiguous(), 2**logt).t().reshape(1, c, gh, gw)
-    up = F.interpolate(walked, padded, mode="bilinear", align_corners=False)[0]
-    h, w = image_size
-    return up[:, :h, :w].argmax(0).to(torch.uint8).cpu().numpy()

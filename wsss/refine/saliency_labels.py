@@ -12,10 +12,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from wsss import io
-from wsss.cams.common import shard_count
+from wsss.devices import shard_count
 from wsss.config import McisLabelsParams
 from wsss.data.dataset import Dataset
-from wsss.data.palette import IGNORE_INDEX
+from wsss.palette import IGNORE_INDEX
 from wsss.errors import DataError
 from wsss.progress import chunked, parallel_imap
 

@@ -11,15 +11,12 @@ import torch
 import torch.nn.functional as F
 
 from wsss import io
-from wsss.cams.common import rank_share
 from wsss.config import RandomWalkParams
-from wsss.data.dataset import Dataset
 from wsss.data.transforms import to_tensor
 from wsss.progress import progress
-from wsss.refine.pairs import effective_radius, pair_affinities
+from wsss.ops.pairs import effective_radius, pair_affinities
 from wsss.refine.random_walk import cam_scores_on_grid, propagate, sparse_transition_transposed
-from wsss.train.affinity import load_affinity
-from wsss.devices import resolve_device
+from wsss.inference import open_inference
 
 
 @torch.no_grad()
@@ -60,11 +57,9 @@ def walk_batch(model, images: list[np.ndarray], cams: list[tuple[np.ndarray, np.
 
 def run_random_walk(index_dir: str | Path, cam_dir: str | Path, checkpoint: str | Path, params: RandomWalkParams,
                     out_dir: str | Path) -> int:
-    device = resolve_device(params.device)
-    model, _ = load_affinity(checkpoint, device)
-    dataset = Dataset(index_dir)
+    loaded, share = open_inference(index_dir, checkpoint, "affinity", params.split, params.device)
+    model, device, dataset, ids = loaded.model, loaded.device, share.dataset, share.ids
     reader = io.CamShardReader(cam_dir)
-    ids, _ = rank_share(dataset.ids(params.split))                     # this process's share under torchrun
     batches = [ids[i : i + params.batch] for i in range(0, len(ids), params.batch)]
     bar = progress(range(len(ids)), len(ids), desc="random walk")
     for batch in batches:

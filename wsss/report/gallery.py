@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from wsss import io, metrics
-from wsss.data.palette import IGNORE_INDEX
+from wsss.palette import IGNORE_INDEX
 from wsss.viz import overlay
 
 THUMB_HEIGHT = 150

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,33 +14,10 @@ from wsss.data.dataset import Dataset
 from wsss.data.transforms import color_jitter, normalize, random_crop
 from wsss.errors import DataError
 from wsss.losses.affinity import affinity_loss
-from wsss.models import checkpoint
-from wsss.models.affinity import AffinityNet
-from wsss.models.backbones import build_backbone
+from wsss.models.affinity import AffinitySpec
 from wsss.refine.affinity_labels import affinity_label_grid
-from wsss.refine.pairs import effective_radius, pair_labels
-from wsss.train.engine import Trainer, seed_everything
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AffinitySpec:
-    backbone: str
-    output_stride: int
-    radius: int
-
-
-def build_affinity(spec: AffinitySpec, weights: str | None = None) -> AffinityNet:
-    return AffinityNet(build_backbone(spec.backbone, weights, spec.output_stride), spec.radius)
-
-
-def load_affinity(path: str | Path, device="cpu") -> tuple[AffinityNet, AffinitySpec]:
-    state = checkpoint.read_checkpoint(path, "affinity")
-    spec = checkpoint.read_spec(path, state, AffinitySpec)
-    model = build_affinity(spec)
-    checkpoint.load_weights(path, model, state)
-    return model.to(device).eval(), spec
+from wsss.ops.pairs import effective_radius, pair_labels
+from wsss.train.model_training import train_model
 
 
 class AffinityItems:
@@ -87,20 +61,14 @@ class AffinityItems:
 
 
 def train_affinity(index_dir: str | Path, la_dir: str | Path, ha_dir: str | Path, params: TrainAffParams,
-                   out_path: str | Path, work_dir: str | Path, live_dir: str | Path | None = None) -> None:
+                   out_path: str | Path, work_dir: str | Path, live_dir: str | Path | None = None) -> AffinitySpec:
     if params.crop % params.output_stride:
         raise ValueError(f"crop {params.crop} must be a multiple of the output stride {params.output_stride}")
     spec = AffinitySpec(params.backbone, params.output_stride, params.radius)
-    seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
-    model = build_affinity(spec, params.weights or None)
-    items = AffinityItems(str(index_dir), str(la_dir), str(ha_dir), params, model.backbone.mean, model.backbone.std)
 
     def loss_fn(net, batch):
         return affinity_loss(net(batch["image"]), batch["bg"], batch["fg"], batch["neg"])
 
-    fingerprint = hashlib.sha256(repr((asdict(params), items.ids)).encode()).hexdigest()
-    trainer = Trainer(model, loss_fn, items, len(items.ids), params.engine, work_dir, live_dir, fingerprint=fingerprint)
-    log.info("training AffinityNet/%s on %d images for %d steps", spec.backbone, trainer.num_items, trainer.max_steps)
-    model = trainer.fit(resume=True)
-    if trainer.dist.is_main:
-        checkpoint.save_model(out_path, model, "affinity", asdict(spec), {"steps": trainer.max_steps})
+    train_model(spec, params, lambda mean, std: AffinityItems(str(index_dir), str(la_dir), str(ha_dir), params, mean, std),
+                lambda model: loss_fn, out_path, work_dir, live_dir, what=f"AffinityNet/{spec.backbone}")
+    return spec

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +11,8 @@ from wsss.config import TrainClsParams
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import classification_augment
 from wsss.losses.seam import cam_losses, seam_losses
-from wsss.models.classifier import ClassifierSpec, build_classifier, save_model
-from wsss.train.engine import Trainer, seed_everything
-
-log = logging.getLogger(__name__)
+from wsss.models.classifier import ClassifierSpec
+from wsss.train.model_training import train_model
 
 
 class ClassificationItems:
@@ -48,24 +43,12 @@ def loss_function(params: TrainClsParams):
     raise ValueError(f"unknown method {params.method!r}")
 
 
-def make_trainer(index_dir: str | Path, params: TrainClsParams, work_dir: str | Path, live_dir: str | Path | None = None):
+def train_classifier(index_dir: str | Path, params: TrainClsParams, out_path: str | Path, work_dir: str | Path,
+                     live_dir: str | Path | None = None) -> ClassifierSpec:
     dataset = Dataset(index_dir)
     spec = ClassifierSpec(params.method, params.backbone, dataset.num_classes - 1, params.output_stride,
                           tuple(dataset.class_names))
-    seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
-    model = build_classifier(spec, params.weights or None)
-    items = ClassificationItems(str(index_dir), params.split, params, model.backbone.mean, model.backbone.std)
-    fingerprint = hashlib.sha256(repr((asdict(params), items.ids, dataset.class_names)).encode()).hexdigest()
-    trainer = Trainer(model, loss_function(params), items, len(items.ids), params.engine, work_dir, live_dir,
-                      fingerprint=fingerprint)
-    return trainer, spec
-
-
-def train_classifier(index_dir: str | Path, params: TrainClsParams, out_path: str | Path, work_dir: str | Path,
-                     live_dir: str | Path | None = None) -> None:
-    trainer, spec = make_trainer(index_dir, params, work_dir, live_dir)
-    log.info("training %s/%s on %d images for %d steps (device %s)", spec.method, spec.backbone,
-             trainer.num_items, trainer.max_steps, trainer.device)
-    model = trainer.fit(resume=True)
-    if trainer.dist.is_main:
-        save_model(out_path, model, spec, {"steps": trainer.max_steps})
+    train_model(spec, params, lambda mean, std: ClassificationItems(str(index_dir), params.split, params, mean, std),
+                lambda model: loss_function(params), out_path, work_dir, live_dir,
+                what=f"{spec.method}/{spec.backbone}", fingerprint_extra=(dataset.class_names,))
+    return spec

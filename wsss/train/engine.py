@@ -72,10 +72,11 @@ class Trainer:
 
     def __init__(self, model: nn.Module, loss_fn: Callable, make_item: Callable, num_items: int,
                  config: EngineConfig, work_dir: str | Path, live_dir: str | Path | None = None,
-                 fingerprint: str = "") -> None:
+                 fingerprint: str = "", lr_scale: Callable[[int], float] | None = None) -> None:
         self.config = config
         # A saved state is resumed only by the run that wrote it (same params, same data).
         self.fingerprint = fingerprint
+        self.lr_scale = lr_scale  # epoch → factor on the scheduled LR (GETAM's phase 2)
         self.device = resolve_device(config.device)
         self.dist = init_distributed(self.device)
         if self.dist.world_size > 1 and self.device.type == "cuda":
@@ -263,7 +264,8 @@ class Trainer:
         return totals
 
     def _train_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        set_scheduled_lr(self.optimizer, self.config.optim, self.step, self.max_steps, self.steps_per_epoch)
+        scale = self.lr_scale(self.step // self.steps_per_epoch) if self.lr_scale is not None else 1.0
+        set_scheduled_lr(self.optimizer, self.config.optim, self.step, self.max_steps, self.steps_per_epoch, scale)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=self.autocast_dtype is not None):
             losses = self.loss_fn(self.train_model, batch)

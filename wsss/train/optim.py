@@ -39,7 +39,8 @@ def step_factor(epoch: int, step_epochs: list[int], gamma: float) -> float:
 
 
 def set_scheduled_lr(optimizer: torch.optim.Optimizer, config: OptimConfig, step: int, max_steps: int,
-                     steps_per_epoch: int) -> None:
+                     steps_per_epoch: int, scale: float = 1.0) -> None:
+    """Every group's LR for ``step``: its initial LR × ``scale`` (a method's phase factor) × the schedule."""
     if config.schedule == "poly":
         factor = poly_factor(step, max_steps, config.poly_power)
     elif config.schedule == "step":
@@ -47,4 +48,4 @@ def set_scheduled_lr(optimizer: torch.optim.Optimizer, config: OptimConfig, step
     else:
         raise ValueError(f"optim.schedule {config.schedule!r} is not one of poly, step")
     for group in optimizer.param_groups:
-        group["lr"] = group["initial_lr"] * factor
+        group["lr"] = group["initial_lr"] * scale * factor

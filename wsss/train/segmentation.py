@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from wsss import io
 from wsss.config import TrainSegParams
 from wsss.data.dataset import Dataset
-from wsss.data.palette import IGNORE_INDEX
 from wsss.data.transforms import segmentation_augment
 from wsss.errors import DataError
-from wsss.models.deeplab import SegmenterSpec, build_segmenter, save_segmenter
-from wsss.train.engine import Trainer, seed_everything
+from wsss.losses.segmentation import segmentation_loss
+from wsss.models.deeplab import SegmenterSpec
+from wsss.train.model_training import train_model
 
 log = logging.getLogger(__name__)
 
@@ -51,40 +48,25 @@ class SegmentationItems:
         return {"image": x, "label": y, "id": image_id}
 
 
-def segmentation_loss(model, batch: dict) -> dict:
-    """Pixel cross-entropy of the upsampled logits averaged over labelled pixels; ignored pixels (255)
-    do not count, and a batch whose crops are all ignored contributes zero instead of NaN (saliency
-    labels ignore whole images)."""
-    logits = model(batch["image"])
-    logits = F.interpolate(logits.float(), batch["label"].shape[-2:], mode="bilinear", align_corners=False)
-    total = F.cross_entropy(logits, batch["label"], ignore_index=IGNORE_INDEX, reduction="sum")
-    labelled = (batch["label"] != IGNORE_INDEX).sum().clamp_min(1)
-    return {"loss": total / labelled}
-
-
 def train_segmenter(index_dir: str | Path, label_dir: str | Path, params: TrainSegParams, out_path: str | Path,
                     work_dir: str | Path, live_dir: str | Path | None = None) -> SegmenterSpec:
     dataset = Dataset(index_dir)
     spec = SegmenterSpec(params.arch, params.backbone, tuple(dataset.class_names), params.output_stride)
-    seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
-    model = build_segmenter(spec, params.weights or None)
-    if params.classifier_std > 0 and hasattr(model, "classifier"):
-        # He-initialised, the last layer's logits start near ±5 on 512 ReLU features: the loss starts
-        # around 9 nats and the first steps undo the pretrained features (seen on real photos).
-        torch.nn.init.normal_(model.classifier.weight, std=params.classifier_std)
-        torch.nn.init.zeros_(model.classifier.bias)
-    items = SegmentationItems(str(index_dir), str(label_dir), params, model.backbone.mean, model.backbone.std)
-    fingerprint = hashlib.sha256(repr((asdict(params), items.ids, str(label_dir))).encode()).hexdigest()
-    trainer = Trainer(model, segmentation_loss, items, len(items.ids), params.engine, work_dir, live_dir,
-                      fingerprint=fingerprint)
-    log.info("training %s/%s on %d pseudo-labelled images for %d steps (device %s)", spec.arch, spec.backbone,
-             trainer.num_items, trainer.max_steps, trainer.device)
-    model = trainer.fit(resume=True)
+
+    def start_classifier(model) -> None:
+        if params.classifier_std > 0 and hasattr(model, "classifier"):
+            # He-initialised, the last layer's logits start near ±5 on 512 ReLU features: the loss starts
+            # around 9 nats and the first steps undo the pretrained features (seen on real photos).
+            torch.nn.init.normal_(model.classifier.weight, std=params.classifier_std)
+            torch.nn.init.zeros_(model.classifier.bias)
+
+    trainer = train_model(spec, params, lambda mean, std: SegmentationItems(str(index_dir), str(label_dir), params, mean, std),
+                          lambda model: segmentation_loss, out_path, work_dir, live_dir,
+                          what=f"{spec.arch}/{spec.backbone} on pseudo labels", fingerprint_extra=(str(label_dir),),
+                          prepare_model=start_classifier, extra={"labels": str(label_dir)})
     final, uniform = trainer.final_loss(), math.log(spec.num_classes)
     if final is not None and final >= uniform:
         log.warning("the segmenter did not learn: its final loss %.3f is no better than a uniform guess over %d "
                     "classes (ln %d = %.3f); check the labels, the learning rate and the budget",
                     final, spec.num_classes, spec.num_classes, uniform)
-    if trainer.dist.is_main:
-        save_segmenter(out_path, model, spec, {"steps": trainer.max_steps, "labels": str(label_dir)})
     return spec
