@@ -6,7 +6,6 @@ import functools
 import logging
 from pathlib import Path
 
-from wsss import io
 from wsss.cams.gradcam import gradcam_maps
 from wsss.cams.multiscale import batched_multiscale_cams, cam_views, same_size_runs
 from wsss.config import InferCamParams

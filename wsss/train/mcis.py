@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from wsss.config import TrainMcisParams
 from wsss.data.class_index import ClassIndex
