@@ -10,4 +10,4 @@ if [ ! -x .venv/bin/uv ]; then
     .venv/bin/pip install -q uv==0.13.9
 fi
 # Bytecode is compiled at install time: without it every stage start pays ~18 s of imports.
-.venv/bin/uv pip install -q --compile-bytecode -p .venv/bin/python -r requirements.lock -e '.[dev]'
+.venv/bin/uv pip install -q --compile-bytecode -p .venv/bin/python -r requirements.lock -e '.[pipeline,dev]'

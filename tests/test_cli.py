@@ -79,3 +79,13 @@ def test_cam_npy_round_trip_through_cli(tmp_path):
     a, b = io.CamShardReader(tmp_path / "cams"), io.CamShardReader(tmp_path / "back")
     for image_id in dataset.ids("train"):
         np.testing.assert_array_equal(a.read(image_id)[1], b.read(image_id)[1])
+
+
+def test_a_missing_pipeline_package_is_one_line_naming_the_extra(monkeypatch):
+    import sys
+
+    from wsss.errors import WsssError, import_pipeline_package
+
+    monkeypatch.setitem(sys.modules, "dvclive", None)  # an import of a None entry raises ModuleNotFoundError
+    with pytest.raises(WsssError, match=r"^logging training needs the dvclive package: pip install 'wsss\[pipeline\]'$"):
+        import_pipeline_package("dvclive", "logging training")

@@ -14,7 +14,7 @@ from wsss.data.dataset import Dataset
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
-from wsss.segment import infer_segmentation
+from wsss.segment import SegmentationRunner, infer_segmentation
 from wsss.train.affinity import train_affinity
 from wsss.train.classifier import train_classifier
 from wsss.train.segmentation import train_segmenter
@@ -74,8 +74,18 @@ def test_evaluations_run(run):
     np.testing.assert_array_equal(rw, by_hand_rw)
     assert rw.sum() == sum((dataset.read_mask(i) != 255).sum() for i in dataset.ids("train"))
     assert (run / "live" / "plots" / "metrics" / "train" / "ecr.tsv").is_file()
-    seg = metrics.scores(evaluate_label_maps(run / "data", "val", run / "seg", workers=1))
-    assert 0.0 <= seg["miou"] <= 1.0
+    # The segmenter's val labels: written for every val image, scored as the files say, and what the
+    # trained network predicts (a stale or misplaced output folder fails here).
+    seg = evaluate_label_maps(run / "data", "val", run / "seg", workers=1)
+    by_hand_seg = np.zeros((7, 7), np.int64)
+    for image_id in dataset.ids("val"):
+        labels = io.read_label_png(io.find_label_map(run / "seg", image_id), 7)
+        by_hand_seg += metrics.confusion_matrix(dataset.read_mask(image_id), labels, 7)
+    np.testing.assert_array_equal(seg, by_hand_seg)
+    first = dataset.ids("val")[0]
+    runner = SegmentationRunner(run / "seg.pt", InferSegParams(scales=[0.75, 1.0]))
+    again = next(runner.run([dataset.read_image(first)]))
+    np.testing.assert_array_equal(again, io.read_label_png(io.find_label_map(run / "seg", first), 7))
     assert (run / "live_seg" / "plots" / "metrics" / "train" / "loss.tsv").is_file()
 
 

@@ -15,3 +15,14 @@ class ConfigError(WsssError):
 
 class CheckpointError(WsssError):
     """A checkpoint does not exist, is not a wsss checkpoint, or does not fit the model."""
+
+
+def import_pipeline_package(name: str, purpose: str):
+    """Module ``name`` from the ``pipeline`` extra (DVC, dvclive, vl-convert), which the library alone
+    does not install; missing, it is one line saying what needs it and how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        raise WsssError(f"{purpose} needs the {name} package: pip install 'wsss[pipeline]'") from None

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from wsss import io
-from wsss.errors import WsssError
+from wsss.errors import WsssError, import_pipeline_package
 
 
 def dvc_plot_specs(revisions: list[str] | None = None, targets: list[str] | None = None) -> dict[str, dict]:
@@ -32,7 +32,7 @@ def dvc_plot_specs(revisions: list[str] | None = None, targets: list[str] | None
 
 
 def render(specs: dict[str, dict], out_dir: str | Path, fmt: str = "png") -> list[Path]:
-    import vl_convert
+    vl_convert = import_pipeline_package("vl_convert", "rendering plots")
 
     out_dir = Path(out_dir)
     written = []

@@ -134,3 +134,11 @@ def test_phase_two_losses_run_outside_autocast(run, monkeypatch):
     assert seen == [False, False]
     assert {"cls", "ce_bg", "ce_fg", "saliency", "dense_energy", "loss"} <= set(losses)
     assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in losses.values())
+
+
+def test_the_phase_is_decided_in_one_place_for_the_loss_and_the_lr():
+    from wsss.losses.getam import lr_scale, segmentation_phase
+
+    params = TrainGetamParams(cls_epochs=2, seg_lr_scale=0.25)
+    assert [segmentation_phase(e, params) for e in range(4)] == [False, False, True, True]
+    assert [lr_scale(e, params) for e in range(4)] == [1.0, 1.0, 0.25, 0.25]

@@ -37,8 +37,11 @@ def test_malicious_model_file_runs_no_code(malicious):
 
 
 def test_predict_refuses_malicious_model_file(malicious):
+    from wsss.config import InferSegParams
+    from wsss.segment import SegmentationRunner
+
     with pytest.raises(CheckpointError, match="refusing to load"):
-        load_model(malicious, "cpu", use="segment")
+        SegmentationRunner(malicious, InferSegParams(device="cpu"))
     assert MARKER_ENV not in os.environ
 
 

@@ -78,6 +78,27 @@ def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
     assert lrs[-1][0] == pytest.approx(0.1 * (1 / 6) ** 0.9) and lrs[-1][0] < lrs[0][0] / 4
 
 
+def test_a_phase_factor_scales_the_schedule_without_touching_initial_lrs(tmp_path):
+    # GETAM's phase 2 (from epoch 1 here): LR = initial × 0.1 × poly, a pure function of the step.
+    trainer = Trainer(TinyNet(), loss_fn, make_item, 10, CONFIG, tmp_path / "work", fingerprint="x",
+                      lr_scale=lambda epoch: 0.1 if epoch >= 1 else 1.0)
+    initial = [g["initial_lr"] for g in trainer.optimizer.param_groups]
+    lrs = []
+    original = trainer._train_step
+
+    def step_and_record(batch):
+        out = original(batch)
+        lrs.append([g["lr"] for g in trainer.optimizer.param_groups])
+        return out
+
+    trainer._train_step = step_and_record
+    trainer.fit()
+    assert [g["initial_lr"] for g in trainer.optimizer.param_groups] == initial
+    for step, group_lrs in enumerate(lrs):
+        scale = 0.1 if step // trainer.steps_per_epoch >= 1 else 1.0
+        assert group_lrs == [base * scale * (1 - step / 6) ** 0.9 for base in initial]
+
+
 def test_nan_loss_stops_with_step_and_images(tmp_path):
     def bad_loss(model, batch):
         return {"loss": model(batch["image"]).sum() * float("nan")}

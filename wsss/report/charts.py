@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wsss import io
+from wsss.errors import import_pipeline_package
 
 
 def line_chart(rows: list[dict], x: str, y: str, series: str, title: str, x_title: str = "", y_title: str = "") -> dict:
@@ -47,7 +48,7 @@ def heatmap(rows: list[dict], title: str) -> dict:
 
 def render(spec: dict, png_path: str | Path) -> str:
     """Write the chart as PNG; return it as SVG markup for the page."""
-    import vl_convert
+    vl_convert = import_pipeline_package("vl_convert", "the report's charts")
 
     io.write_bytes(png_path, vl_convert.vegalite_to_png(spec, scale=2))
     return vl_convert.vegalite_to_svg(spec)

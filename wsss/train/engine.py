@@ -23,7 +23,7 @@ from torch import nn
 
 from wsss import io
 from wsss.devices import resolve_device
-from wsss.errors import WsssError
+from wsss.errors import WsssError, import_pipeline_package
 from wsss.models.checkpoint import load_plain
 from wsss.progress import progress
 from wsss.train.data import AugmentedDataset, EpochBatches, collate
@@ -277,7 +277,7 @@ class Trainer:
     def _open_live(self):
         if self.live_dir is None or not self.dist.is_main:
             return None
-        from dvclive import Live
+        Live = import_pipeline_package("dvclive", "logging training to a live folder").Live
 
         # Always a fresh log, with the rows of the run so far replayed: DVC deletes the outputs before
         # rerunning a stage, so the rows written before an interruption exist only in the saved state.
