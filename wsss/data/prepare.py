@@ -11,6 +11,8 @@ from wsss.data.check import check_index
 from wsss.data.dataset import Dataset
 from wsss.data.demo import DEMO_CLASSES, generate_demo
 from wsss.data.folder import index_folder
+from wsss.data.saliency import write_builtin_saliency
+from wsss.data.sources import BUILTIN_SALIENCY
 from wsss.data.voc import index_voc
 from wsss.errors import ConfigError
 
@@ -31,6 +33,8 @@ def prepare_dataset(params: PrepareParams, out_dir: str | Path, extra_files: dic
     tmp.mkdir(parents=True)
     try:
         sizes = _build(params, tmp)
+        if builtin_saliency(params):
+            write_builtin_saliency(tmp)
         dropped = set(check_index(tmp, params.bad_images, params.check_workers))
         if dropped:
             sizes = {name: len(Dataset(tmp).ids(name)) for name in sizes}
@@ -47,6 +51,16 @@ def prepare_dataset(params: PrepareParams, out_dir: str | Path, extra_files: dic
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def builtin_saliency(params: PrepareParams) -> bool:
+    """Whether the source asks for the built-in saliency maps (``saliency: builtin``)."""
+    setting = {"voc": params.voc.saliency_dir, "folder": params.folder.saliency}.get(params.source, "")
+    return setting == BUILTIN_SALIENCY
+
+
+def external_saliency(setting: str) -> str | None:
+    return setting if setting and setting != BUILTIN_SALIENCY else None
+
+
 def _build(params: PrepareParams, out_dir: Path) -> dict[str, int]:
     if params.source == "demo":
         generate_demo(out_dir / "demo", params.demo)
@@ -59,7 +73,7 @@ def _build(params: PrepareParams, out_dir: Path) -> dict[str, int]:
             raise ConfigError("prepare.voc.root is empty: set it to your VOCdevkit/VOC2012 folder")
         return index_voc(
             params.voc.root, out_dir, sbd_dir=params.voc.sbd_lists or None, labels_from=params.voc.labels_from,
-            empty_labels=params.empty_labels, saliency_dir=params.voc.saliency_dir or None,
+            empty_labels=params.empty_labels, saliency_dir=external_saliency(params.voc.saliency_dir),
             holdout=params.voc.holdout,
         )
     if params.source == "folder":
@@ -68,6 +82,6 @@ def _build(params: PrepareParams, out_dir: Path) -> dict[str, int]:
             raise ConfigError("prepare.folder needs images, labels_csv and classes")
         return index_folder(
             f.images, f.labels_csv, f.classes, out_dir, mask_dir=f.masks or None,
-            saliency_dir=f.saliency or None, empty_labels=params.empty_labels,
+            saliency_dir=external_saliency(f.saliency), empty_labels=params.empty_labels,
         )
     raise ConfigError(f"prepare.source {params.source!r} is not one of demo, voc, folder")

@@ -16,6 +16,10 @@ from pathlib import Path
 from wsss import io
 from wsss.config import PrepareParams
 
+# The saliency setting (prepare.voc.saliency_dir, prepare.folder.saliency) that asks prepare for the
+# built-in maps (wsss.data.saliency) instead of reading a folder.
+BUILTIN_SALIENCY = "builtin"
+
 VOC_FOLDERS = ("JPEGImages", "SegmentationClass", "SegmentationClassAug", "Annotations", "ImageSets/Segmentation")
 
 
@@ -26,12 +30,12 @@ def source_paths(params: PrepareParams) -> list[Path]:
         paths = [root / folder for folder in VOC_FOLDERS]
         if params.voc.sbd_lists:
             paths += [Path(params.voc.sbd_lists) / "train.txt", Path(params.voc.sbd_lists) / "val.txt"]
-        if params.voc.saliency_dir:
+        if params.voc.saliency_dir and params.voc.saliency_dir != BUILTIN_SALIENCY:
             paths.append(Path(params.voc.saliency_dir))
         return paths
     if params.source == "folder":
         f = params.folder
-        return [Path(p) for p in (f.images, f.labels_csv, f.classes, f.masks, f.saliency) if p]
+        return [Path(p) for p in (f.images, f.labels_csv, f.classes, f.masks, f.saliency) if p and p != BUILTIN_SALIENCY]
     return []
 
 
