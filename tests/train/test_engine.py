@@ -52,15 +52,8 @@ def test_resume_is_bit_identical(tmp_path):
         assert torch.equal(a, b), name
 
 
-def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
-    seen = []
-
-    def recording_loss(model, batch):
-        seen.append(None)
-        return loss_fn(model, batch)
-
-    torch.manual_seed(123)
-    trainer = Trainer(TinyNet(), recording_loss, make_item, 10, CONFIG, tmp_path / "work", fingerprint="x")
+def fit_recording_lrs(trainer: Trainer) -> list[list[float]]:
+    """Train to the end; every step's group LRs as the update used them."""
     lrs = []
     original = trainer._train_step
 
@@ -71,6 +64,19 @@ def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
 
     trainer._train_step = step_and_record
     trainer.fit()
+    return lrs
+
+
+def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
+    seen = []
+
+    def recording_loss(model, batch):
+        seen.append(None)
+        return loss_fn(model, batch)
+
+    torch.manual_seed(123)
+    trainer = Trainer(TinyNet(), recording_loss, make_item, 10, CONFIG, tmp_path / "work", fingerprint="x")
+    lrs = fit_recording_lrs(trainer)
     assert len(lrs) == trainer.max_steps == 6
     for step, group_lrs in enumerate(lrs):
         factor = (1 - step / 6) ** 0.9  # set before the update of step t (0-based)
@@ -83,16 +89,7 @@ def test_a_phase_factor_scales_the_schedule_without_touching_initial_lrs(tmp_pat
     trainer = Trainer(TinyNet(), loss_fn, make_item, 10, CONFIG, tmp_path / "work", fingerprint="x",
                       lr_scale=lambda epoch: 0.1 if epoch >= 1 else 1.0)
     initial = [g["initial_lr"] for g in trainer.optimizer.param_groups]
-    lrs = []
-    original = trainer._train_step
-
-    def step_and_record(batch):
-        out = original(batch)
-        lrs.append([g["lr"] for g in trainer.optimizer.param_groups])
-        return out
-
-    trainer._train_step = step_and_record
-    trainer.fit()
+    lrs = fit_recording_lrs(trainer)
     assert [g["initial_lr"] for g in trainer.optimizer.param_groups] == initial
     for step, group_lrs in enumerate(lrs):
         scale = 0.1 if step // trainer.steps_per_epoch >= 1 else 1.0
