@@ -28,29 +28,15 @@ def test_an_object_on_a_plain_background_is_salient_and_the_background_is_zero()
     assert saliency[:20].max() == 0 and saliency[:, :30].max() == 0
 
 
-def test_prepare_builtin_writes_a_map_per_image_that_training_reads(tmp_path):
+def test_prepare_builtin_writes_a_map_per_image_that_training_reads(tiny_voc, tmp_path):
     from wsss.config import PrepareParams, from_dict
     from wsss.data.dataset import Dataset
     from wsss.data.prepare import prepare_dataset
     from wsss.data.sources import source_paths
-    from wsss.io import write_label_png
-    from tests.pipeline_checks import tiny_demo
 
-    demo = tiny_demo(tmp_path / "demo_index")
-    # A VOC-layout root without saliency maps, made of the tiny demo's images and masks.
-    root = tmp_path / "VOC"
-    ids = Dataset(demo).ids("train") + Dataset(demo).ids("val")
-    from PIL import Image
-    for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
-        (root / sub).mkdir(parents=True)
-    for image_id in ids:
-        Image.fromarray(Dataset(demo).read_image(image_id)).save(root / "JPEGImages" / f"{image_id}.jpg")
-        write_label_png(root / "SegmentationClass" / f"{image_id}.png", Dataset(demo).read_mask(image_id))
-    (root / "ImageSets/Segmentation/train.txt").write_text("\n".join(Dataset(demo).ids("train")) + "\n")
-    (root / "ImageSets/Segmentation/val.txt").write_text("\n".join(Dataset(demo).ids("val")) + "\n")
-    params = from_dict(PrepareParams, {"source": "voc", "voc": {"root": str(root), "saliency_dir": "builtin"},
+    params = from_dict(PrepareParams, {"source": "voc", "voc": {"root": str(tiny_voc), "saliency_dir": "builtin"},
                                        "check_workers": 1})
-    assert root / "builtin" not in source_paths(params)   # nothing external to fingerprint
+    assert tiny_voc / "builtin" not in source_paths(params)   # nothing external to fingerprint
     prepare_dataset(params, tmp_path / "prepared")
     dataset = Dataset(tmp_path / "prepared")
     assert dataset.spec.saliency_dir == "saliency"
