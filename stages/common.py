@@ -59,7 +59,7 @@ def best_seam_cam_threshold() -> float:
 
 def launch_processes(params_file: Path = PARAMS_FILE) -> int:
     """``launch.processes`` (1 when params.yaml has no ``launch`` section)."""
-    document = (yaml.safe_load(params_file.read_text()) or {}) if params_file.is_file() else {}
+    document = read_params(params_file) if params_file.is_file() else {}
     processes = from_dict(LaunchParams, document.get("launch") or {}, where=f"{params_file}:launch").processes
     if processes < 1:
         raise ConfigError(f"{params_file}:launch.processes is {processes}; it must be at least 1")

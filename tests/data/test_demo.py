@@ -1,10 +1,11 @@
 import hashlib
 
+import cv2
 import numpy as np
 import pytest
 
 from wsss import io
-from wsss.data.demo import DEMO_CLASSES, PART_BODY, PART_PART, DemoConfig, generate_demo, render_image
+from wsss.data.demo import DEMO_CLASSES, DEMO_PARTS, PART_BODY, PART_PART, DemoConfig, generate_demo, render_image
 
 SMALL = DemoConfig(num_train=12, num_val=4)
 
@@ -75,3 +76,21 @@ def test_written_layout(tmp_path):
     label = io.read_label_png(tmp_path / "SegmentationClass" / f"{image_id}.png", len(DEMO_CLASSES))
     assert io.read_image(tmp_path / "JPEGImages" / f"{image_id}.jpg").shape[:2] == label.shape
     assert (tmp_path / "ImageSets/Segmentation/val.txt").read_text().split() == splits["val"]
+
+
+def test_body_cue_tints_only_bodies_towards_their_part_colour():
+    # The same stream with and without the cue: the background and the parts are unchanged, and the
+    # inside of every body moves by body_cue × (part colour − its grey level).
+    rng_args = [7, 0, 3]
+    plain, labels, parts, _ = render_image(np.random.default_rng(rng_args), DemoConfig(body_cue=0.0))
+    tinted, labels2, _, _ = render_image(np.random.default_rng(rng_args), DemoConfig(body_cue=0.2))
+    assert np.array_equal(labels, labels2)
+    shift = tinted.astype(np.float32) - plain.astype(np.float32)
+    far = cv2.erode((labels == 0).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert np.abs(shift[far]).max() == 0
+    for c in set(np.unique(labels)) - {0, 255}:
+        inside = cv2.erode(((labels == c) & (parts == PART_BODY)).astype(np.uint8), np.ones((9, 9), np.uint8))
+        colour = np.array(DEMO_PARTS[c - 1][1], np.float32)
+        expected = 0.2 * (colour - colour.mean())
+        moved = shift[inside.astype(bool)].mean(axis=0)  # clipping at 255 can only shorten the move
+        assert np.all(np.abs(moved - expected) <= np.abs(expected) * 0.25 + 1.0), (c, moved, expected)

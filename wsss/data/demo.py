@@ -1,10 +1,12 @@
 """The embedded demo dataset: synthetic photographs in VOC layout, deterministic from a seed.
 
-Every object is a large *body* plus a small class-specific *part* attached to its outline. Bodies look
-the same for every class (pale striped ellipses), so only the part tells classes apart: a classifier's
-CAM lights up the part and misses most of the body (partial activation, the failure SEAM and
-AffinityNet address). Body and part together contrast with the cluttered, darker, muted background, so
-affinity-based refinement can grow the part's activation over the whole object.
+Every object is a large *body* plus a small class-specific *part* attached to its outline. Bodies are
+pale striped ellipses drawn from one distribution for every class, tinted faintly towards their part's
+colour (``body_cue``: a shift no larger than the bodies' own colour spread), so the part is what tells
+classes apart: a classifier's CAM lights up the part more than the body (partial activation, the
+failure SEAM and AffinityNet address), while a segmenter trained on whole-object labels can still
+name a body from its tint. Body and part together contrast with the cluttered, darker, muted
+background, so affinity-based refinement can grow the part's activation over the whole object.
 
 Per image: ``JPEGImages/<id>.jpg``; ``SegmentationClass/<id>.png`` (VOC palette, 255 band at object
 boundaries); ``SegmentationPart/<id>.png`` (0 background, 1 body, 2 part, 255 band); ``Saliency/<id>.png``
@@ -194,8 +196,8 @@ def render_image(rng: np.random.Generator, config: DemoConfig):
         ):
             break
     for obj in objects:
-        image[obj.body] = obj.body_look[obj.body]
         colour = np.array(DEMO_PARTS[obj.class_index][1], np.float32)
+        image[obj.body] = obj.body_look[obj.body] + config.body_cue * (colour - colour.mean())
         image[obj.part] = colour + rng.normal(0, 12, size=(int(obj.part.sum()), 3)).astype(np.float32)
     image = cv2.GaussianBlur(image, (0, 0), 0.7)
     image = np.clip(image + 0.5, 0, 255).astype(np.uint8)

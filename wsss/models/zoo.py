@@ -56,9 +56,9 @@ def load_model(path: str | Path, device: torch.device | str = "cpu", use: str | 
     cannot serve that use is refused in one line naming the file and the kinds that can."""
     _import_model_modules()
     state = checkpoint.read_checkpoint(path, None)
-    kind = MODEL_KINDS.get(state.get("kind")) if state.get("kind") in MODEL_KINDS.names() else None
-    if kind is None:
+    if state.get("kind") not in MODEL_KINDS.names():
         raise CheckpointError(f"{path}: holds an unknown model kind {state.get('kind')!r}; known: {MODEL_KINDS.names()}")
+    kind = MODEL_KINDS.get(state["kind"])
     if use is not None and use not in kind.uses:
         able = sorted(k.name for k in model_kinds() if use in k.uses)
         raise CheckpointError(f"{path}: holds a {kind.name!r} model, which cannot be used for {use}; "

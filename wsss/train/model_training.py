@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -31,14 +32,15 @@ def train_model(spec, params, make_items: Callable, make_loss: Callable, out_pat
     ``make_items(mean, std)``: the picklable item maker (with ``ids``); ``make_loss(model)``: the loss
     function; ``prepare_model(model)``: a seeded change to the fresh network; ``lr_scale(epoch)``: a
     factor on the scheduled LR. A saved state in ``work_dir`` is resumed only by a run with the same
-    params, images and ``fingerprint_extra``.
+    params, images, ``fingerprint_extra`` and project code.
     """
     seed_everything(params.engine.seed)  # head initialisation is part of the seeded run
     model = build_model(spec, params.weights or None)
     if prepare_model is not None:
         prepare_model(model)
     items = make_items(model.backbone.mean, model.backbone.std)
-    fingerprint = hashlib.sha256(repr((asdict(params), items.ids, *fingerprint_extra)).encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        repr((asdict(params), items.ids, *fingerprint_extra, project_code_digest())).encode()).hexdigest()
     trainer = Trainer(model, make_loss(model), items, len(items.ids), params.engine, work_dir, live_dir,
                       fingerprint=fingerprint, lr_scale=lr_scale)
     log.info("training %s on %d images for %d steps (device %s)", what, trainer.num_items, trainer.max_steps,
@@ -47,3 +49,19 @@ def train_model(spec, params, make_items: Callable, make_loss: Callable, out_pat
     if trainer.dist.is_main:
         save_model(out_path, model, spec, {"steps": trainer.max_steps, **(extra or {})})
     return trainer
+
+
+def project_code_digest() -> str:
+    """SHA-256 over the source of the whole ``wsss`` package and of the ``stages`` modules this process
+    has imported, so that a training state left by a killed run is not resumed after the code changed."""
+    package = Path(__file__).resolve().parents[1]
+    files = {f"wsss/{path.relative_to(package).as_posix()}": path for path in package.rglob("*.py")}
+    for key, module in list(sys.modules.items()):
+        name = getattr(getattr(module, "__spec__", None), "name", None) or key  # a stage runs as __main__
+        source = getattr(module, "__file__", None)
+        if name.split(".")[0] == "stages" and source and source.endswith(".py"):
+            files[name] = Path(source)
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].read_bytes() + b"\0")
+    return digest.hexdigest()
