@@ -104,7 +104,7 @@ class DemoConfig:
     max_objects: int = 3
     boundary_width: int = 3
     jpeg_quality: int = 95
-    body_cue: float = 0.2       # tint of a body towards its part's colour (0: bodies carry no class cue)
+    body_cue: float = 0.3       # tint of a body towards its part's colour (0: bodies carry no class cue)
 
 
 @dataclass(frozen=True)
