@@ -50,6 +50,18 @@ def test_packaged_lite_weights_map_completely(variant):
     assert torch.equal(backbone.head[0].weight, source["_conv_head.weight"])
 
 
+def test_weights_of_another_lite_variant_are_one_clear_error(tmp_path):
+    """Lite2 weights for a Lite0 (extra blocks) and Lite0 weights for a Lite2 (narrower) both name the file."""
+    for file_variant, name in ((2, "efficientnet_lite0"), (0, "efficientnet_lite2_head")):
+        path = tmp_path / f"lite{file_variant}.pth"
+        torch.save(torch.load(packaged_lite_path(file_variant), map_location="cpu", weights_only=True), path)
+        with pytest.raises(CheckpointError, match=f"lite{file_variant}.pth: not EfficientNet-Lite"):
+            build_backbone(name, weights=str(path))
+    (tmp_path / "broken.pth").write_bytes(b"not a weight file")
+    with pytest.raises(CheckpointError, match="broken.pth: cannot read"):
+        build_backbone("efficientnet_lite1", weights=str(tmp_path / "broken.pth"))
+
+
 def test_unknown_lite_variant_is_refused():
     with pytest.raises(ValueError, match="variant must be one of"):
         packaged_lite_path(3)

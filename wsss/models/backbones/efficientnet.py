@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wsss.errors import CheckpointError
 from wsss.models.backbones.base import Backbone
 from wsss.models.registry import BACKBONES
 
@@ -34,8 +35,29 @@ def packaged_lite_path(variant: int = 0) -> str:
 
 
 def _load_lite_file(variant: int, weights: str) -> dict[str, torch.Tensor]:
-    return torch.load(packaged_lite_path(variant) if weights == PACKAGED else weights, map_location="cpu",
-                      weights_only=True)
+    path = packaged_lite_path(variant) if weights == PACKAGED else weights
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is the same user error
+        raise CheckpointError(f"{path}: cannot read EfficientNet-Lite{variant} weights ({error})") from error
+
+
+def _converted_for(variant: int, weights: str, model: nn.Module) -> dict[str, torch.Tensor]:
+    """The weight file renamed onto ``model``; a file of another variant (or another network) is one
+    clear error naming the file instead of a missing-key dump."""
+    source = _load_lite_file(variant, weights)
+    path = packaged_lite_path(variant) if weights == PACKAGED else weights
+    try:
+        converted = convert_lite_state_dict(source, model)
+    except (IndexError, KeyError, ValueError) as error:
+        raise CheckpointError(f"{path}: not EfficientNet-Lite{variant} weights (unexpected key layout: {error})") from None
+    expected = model.state_dict()
+    wrong = [k for k in expected if k in converted and converted[k].shape != expected[k].shape]
+    missing = [k for k in expected if k not in converted]
+    if wrong or missing:
+        raise CheckpointError(f"{path}: not EfficientNet-Lite{variant} weights (shape differs: {wrong[:2]}, "
+                              f"missing: {missing[:2]})")
+    return converted
 
 
 def _timm_block_names(model: nn.Module) -> list[str]:
@@ -67,7 +89,7 @@ def lite_classifier(variant: int = 0, weights: str = PACKAGED) -> nn.Module:
     import timm
 
     model = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False)
-    model.load_state_dict(convert_lite_state_dict(_load_lite_file(variant, weights), model), strict=True)
+    model.load_state_dict(_converted_for(variant, weights, model), strict=True)
     return model
 
 
@@ -110,7 +132,7 @@ class EfficientNetLite(Backbone):
         return [mid, high, final]
 
     def load_packaged(self, weights: str) -> None:
-        converted = convert_lite_state_dict(_load_lite_file(self.variant, weights), self.body)
+        converted = _converted_for(self.variant, weights, self.body)
         # The feature extractor has no head; conv_head and bn2 go to the optional head, the classifier nowhere.
         wanted = self.body.state_dict().keys()
         self.body.load_state_dict({k: v for k, v in converted.items() if k in wanted}, strict=True)
