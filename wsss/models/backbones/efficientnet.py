@@ -34,10 +34,11 @@ def packaged_lite_path(variant: int = 0) -> str:
     return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
 
 
-def _load_lite_file(variant: int, weights: str) -> dict[str, torch.Tensor]:
+def _load_lite_file(variant: int, weights: str) -> tuple[str, dict[str, torch.Tensor]]:
+    """(path, state dict) of ``weights``: a path, or ``packaged`` for the file the package ships."""
     path = packaged_lite_path(variant) if weights == PACKAGED else weights
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return path, torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unreadable file is the same user error
         raise CheckpointError(f"{path}: cannot read EfficientNet-Lite{variant} weights ({error})") from error
 
@@ -45,8 +46,7 @@ def _load_lite_file(variant: int, weights: str) -> dict[str, torch.Tensor]:
 def _converted_for(variant: int, weights: str, model: nn.Module) -> dict[str, torch.Tensor]:
     """The weight file renamed onto ``model``; a file of another variant (or another network) is one
     clear error naming the file instead of a missing-key dump."""
-    source = _load_lite_file(variant, weights)
-    path = packaged_lite_path(variant) if weights == PACKAGED else weights
+    path, source = _load_lite_file(variant, weights)
     try:
         converted = convert_lite_state_dict(source, model)
     except (IndexError, KeyError, ValueError) as error:
