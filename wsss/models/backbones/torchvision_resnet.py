@@ -7,7 +7,7 @@ import torchvision
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models.backbones.base import Backbone
+from wsss.models.backbones.base import Backbone, read_weight_file
 from wsss.models.registry import BACKBONES
 
 
@@ -33,10 +33,7 @@ class TorchvisionResNet(Backbone):
 
 
 def _load(model: TorchvisionResNet, weights: str) -> None:
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as error:
-        raise CheckpointError(f"{weights}: cannot read torchvision ResNet weights ({error})") from error
+    state = read_weight_file(weights, "torchvision ResNet")
     renamed = {}
     for key, value in state.items():
         head = key.split(".")[0]

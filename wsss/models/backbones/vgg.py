@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models.backbones.base import Backbone
+from wsss.models.backbones.base import Backbone, read_weight_file
 from wsss.models.registry import BACKBONES
 
 # (out channels | "M" = 2×2 max-pool | "N" = 3×3 stride-1 max-pool), MCIS's cfg "D1".
@@ -57,10 +57,7 @@ class VGG16(Backbone):
 def vgg16(weights: str | None = None, output_stride: int = 8) -> VGG16:
     model = VGG16(output_stride)
     if weights:
-        try:
-            state = torch.load(weights, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as error:
-            raise CheckpointError(f"{weights}: cannot read VGG-16 weights ({error})") from error
+        state = read_weight_file(weights, "VGG-16")
         features = {k: v for k, v in state.items() if k.startswith("features.")}
         missing, unexpected = model.load_state_dict(features, strict=False)
         if missing or unexpected or not features:
