@@ -33,6 +33,10 @@ def test_cam_shards_round_trip(tmp_path):
         np.testing.assert_allclose(got_maps, maps, atol=1e-3)
     with pytest.raises(DataError, match="nope"):
         reader.read("nope")
+    assert reader.missing(["img3", "nope", "img0"]) == ["nope"]
+    for shard in (tmp_path / "cams").glob("shard-*.npz"):
+        shard.unlink()
+    assert io.CamShardReader(tmp_path / "cams").missing(["img1"]) == ["img1"]
 
 
 def test_cam_npy_interop(tmp_path):

@@ -11,6 +11,7 @@ from wsss.config import (
     TrainSegParams, from_dict,
 )
 from wsss.data.dataset import Dataset
+from wsss.errors import DataError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
@@ -99,3 +100,22 @@ def test_training_is_deterministic(tmp_path, run):
     a = torch.load(tmp_path / "a.pt", weights_only=False)["state_dict"]
     b = torch.load(tmp_path / "b.pt", weights_only=False)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_affinity_training_refuses_incomplete_crf_folders_before_it_starts(tmp_path, run):
+    import shutil
+
+    dataset = Dataset(run / "data")
+    ids = dataset.ids("train")
+    shutil.copytree(run / "la", tmp_path / "la")
+    # A CRF folder without one training image's probabilities: named, counted, before any batch loads.
+    source = io.CamShardReader(run / "la")
+    with io.CamShardWriter(tmp_path / "partial", source.num_shards) as writer:
+        for image_id in ids[1:]:
+            writer.write(image_id, *source.read(image_id))
+    aff = from_dict(TrainAffParams, {"crop": 64, "engine": ENGINE})
+    with pytest.raises(DataError, match=rf"partial: no CRF probabilities for 1 of the {len(ids)} train .*{ids[0]}"):
+        train_affinity(run / "data", tmp_path / "la", tmp_path / "partial", aff, tmp_path / "aff.pt", tmp_path / "w")
+    with pytest.raises(DataError, match="nothing: not a localisation-map folder"):
+        train_affinity(run / "data", tmp_path / "nothing", tmp_path / "la", aff, tmp_path / "aff.pt", tmp_path / "w")
+    assert not (tmp_path / "aff.pt").exists() and not (tmp_path / "w").exists()

@@ -13,7 +13,7 @@ import os
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -265,6 +265,15 @@ class CamShardReader:
                 raise DataError(f"{path}: shard missing (needed for image {image_id!r})")
             self._open[shard] = np.load(path)
         return self._open[shard]
+
+    def missing(self, ids: Iterable[str]) -> list[str]:
+        """The ids with no maps here (a missing shard file counts as missing maps)."""
+        absent = []
+        for image_id in ids:
+            path = self.root / f"shard-{shard_of(image_id, self.num_shards):04d}.npz"
+            if not path.is_file() or f"{image_id}/classes" not in self._shard(image_id).files:
+                absent.append(image_id)
+        return absent
 
     def read(self, image_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(classes, maps): 0-based fg class indices and K×H×W float32 maps."""

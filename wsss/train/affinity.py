@@ -60,10 +60,22 @@ class AffinityItems:
         }
 
 
+def check_crf_outputs(index_dir: str | Path, folders, split: str) -> None:
+    """Before training: each CRF folder holds probabilities for every training image (otherwise the
+    first batch would fail inside a loader worker)."""
+    ids = Dataset(index_dir).ids(split)
+    for folder in folders:
+        absent = io.CamShardReader(folder).missing(ids)
+        if absent:
+            raise DataError(f"{folder}: no CRF probabilities for {len(absent)} of the {len(ids)} {split} images "
+                            f"(first: {absent[0]!r}); rerun the crf stage")
+
+
 def train_affinity(index_dir: str | Path, la_dir: str | Path, ha_dir: str | Path, params: TrainAffParams,
                    out_path: str | Path, work_dir: str | Path, live_dir: str | Path | None = None) -> AffinitySpec:
     if params.crop % params.output_stride:
         raise ValueError(f"crop {params.crop} must be a multiple of the output stride {params.output_stride}")
+    check_crf_outputs(index_dir, (la_dir, ha_dir), params.split)
     spec = AffinitySpec(params.backbone, params.output_stride, params.radius)
 
     def loss_fn(net, batch):
