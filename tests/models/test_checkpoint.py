@@ -45,6 +45,26 @@ def test_predict_refuses_malicious_model_file(malicious):
     assert MARKER_ENV not in os.environ
 
 
+@pytest.mark.parametrize("reader", [
+    lambda path: __import__("wsss.models.backbones", fromlist=["x"]).build_backbone("vgg16", weights=str(path)),
+    lambda path: __import__("wsss.models.weights", fromlist=["x"]).load_resnet38_weights(None, path),
+    lambda path: __import__("wsss.models.classifier", fromlist=["x"]).import_original_seam_checkpoint(
+        path, path.with_suffix(".out"), ["background", "a"]),
+])
+def test_every_weight_reader_refuses_objects_and_names_garbage(tmp_path, reader):
+    """Backbone weights, ResNet-38 weights and original SEAM checkpoints go through the one weights-only
+    reader: a file holding objects runs no code, a garbage file is unreadable, each one line naming it."""
+    path = tmp_path / "weights.pth"
+    torch.save({"conv.weight": torch.zeros(1), "extra": Payload()}, path)
+    os.environ.pop(MARKER_ENV, None)
+    with pytest.raises(CheckpointError, match=r"weights.pth: refusing to load: .*Unsupported global") as error:
+        reader(path)
+    assert MARKER_ENV not in os.environ and "weights_only" not in str(error.value) and "\n" not in str(error.value)
+    path.write_bytes(b"not a weight file")
+    with pytest.raises(CheckpointError, match=r"weights.pth: cannot read .*\(not a torch file of tensors only\)"):
+        reader(path)
+
+
 @pytest.mark.parametrize("spec", [
     {"method": "cam", "backbone": "efficientnet_lite0", "num_foreground": "3"},
     {"method": "cam", "backbone": "efficientnet_lite0", "num_foreground": 3, "evil": 1},

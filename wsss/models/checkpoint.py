@@ -47,16 +47,20 @@ def load_weights(path: str | Path, model: nn.Module, state: dict) -> None:
 
 
 def load_plain(path: str | Path, what: str = "file"):
-    """``torch.load`` that unpickles only tensors and plain containers; anything else is refused with one
-    line naming the file (no code in the file runs)."""
+    """``torch.load`` that unpickles only tensors and plain containers. A file that holds Python objects
+    is refused, and a missing, truncated or foreign file is unreadable: either is one ``CheckpointError``
+    naming the file (torch's own message advises ``weights_only=False``, which this project never does)."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: refusing to load: the {what} holds Python objects, not only "
-                              f"tensors and plain values ({first[:160]})") from None
+        offending = [line.strip() for line in str(error).splitlines() if "Unsupported global" in line]
+        if offending:
+            raise CheckpointError(f"{path}: refusing to load: the {what} holds Python objects, not only "
+                                  f"tensors and plain values ({offending[0][:160]})") from None
+        raise CheckpointError(f"{path}: cannot read {what} (not a torch file of tensors only)") from None
     except Exception as error:  # noqa: BLE001 - torch raises many types for corrupt files
-        raise CheckpointError(f"{path}: cannot read {what} ({type(error).__name__}: {str(error)[:160]})") from None
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CheckpointError(f"{path}: cannot read {what} ({type(error).__name__}: {first[:160]})") from None
 
 
 SpecT = TypeVar("SpecT")

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from wsss.errors import CheckpointError
 from wsss.models.backbones import build_backbone
 from wsss.models.cam import CamNet
+from wsss.models.checkpoint import load_plain
 from wsss.models.registry import CLASSIFIERS, ModelKind, register_model_kind
 from wsss.models.seam import SeamNet
 
@@ -47,10 +47,7 @@ def import_original_seam_checkpoint(path: str | Path, out: str | Path, class_nam
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        original = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001
-        raise CheckpointError(f"{path}: cannot read checkpoint ({error})") from error
+    original = load_plain(path, "checkpoint")
     spec = ClassifierSpec("seam", "resnet38", len(class_names) - 1, 8, tuple(class_names))
     model = build_classifier(spec, weights=None)
     state = import_original_seam(original)

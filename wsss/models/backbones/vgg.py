@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from wsss.errors import CheckpointError
-from wsss.models.backbones.base import Backbone, read_weight_file
+from wsss.models.backbones.base import Backbone
+from wsss.models.checkpoint import load_plain
 from wsss.models.registry import BACKBONES
 
 # (out channels | "M" = 2×2 max-pool | "N" = 3×3 stride-1 max-pool), MCIS's cfg "D1".
@@ -57,7 +58,7 @@ class VGG16(Backbone):
 def vgg16(weights: str | None = None, output_stride: int = 8) -> VGG16:
     model = VGG16(output_stride)
     if weights:
-        state = read_weight_file(weights, "VGG-16")
+        state = load_plain(weights, "VGG-16 weights")
         features = {k: v for k, v in state.items() if k.startswith("features.")}
         missing, unexpected = model.load_state_dict(features, strict=False)
         if missing or unexpected or not features:
