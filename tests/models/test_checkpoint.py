@@ -7,7 +7,9 @@ import torch
 
 from wsss.errors import CheckpointError
 from wsss.models.checkpoint import MODEL_FORMAT
-from wsss.models.classifier import ClassifierSpec, build_classifier
+from wsss.models.backbones import build_backbone
+from wsss.models.classifier import ClassifierSpec, build_classifier, import_original_seam_checkpoint
+from wsss.models.weights import load_resnet38_weights
 from wsss.models.zoo import load_model, save_model
 
 MARKER_ENV = "WSSS_TEST_PAYLOAD_RAN"
@@ -46,10 +48,9 @@ def test_predict_refuses_malicious_model_file(malicious):
 
 
 @pytest.mark.parametrize("reader", [
-    lambda path: __import__("wsss.models.backbones", fromlist=["x"]).build_backbone("vgg16", weights=str(path)),
-    lambda path: __import__("wsss.models.weights", fromlist=["x"]).load_resnet38_weights(None, path),
-    lambda path: __import__("wsss.models.classifier", fromlist=["x"]).import_original_seam_checkpoint(
-        path, path.with_suffix(".out"), ["background", "a"]),
+    lambda path: build_backbone("vgg16", weights=str(path)),
+    lambda path: load_resnet38_weights(None, path),
+    lambda path: import_original_seam_checkpoint(path, path.with_suffix(".out"), ["background", "a"]),
 ])
 def test_every_weight_reader_refuses_objects_and_names_garbage(tmp_path, reader):
     """Backbone weights, ResNet-38 weights and original SEAM checkpoints go through the one weights-only
