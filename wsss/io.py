@@ -169,6 +169,11 @@ def shard_of(image_id: str, num_shards: int) -> int:
     return zlib.crc32(image_id.encode("utf-8")) % num_shards
 
 
+def cam_shard_file(root: Path, shard: int) -> Path:
+    """The npz file of one shard of a localisation-map folder."""
+    return root / f"shard-{shard:04d}.npz"
+
+
 def label_map_path(root: str | os.PathLike, image_id: str, num_shards: int = 64) -> Path:
     """Label maps live in ``root/<shard>/<id>.png`` so no folder holds more than a few hundred files."""
     return Path(root) / f"{shard_of(image_id, num_shards):03d}" / f"{image_id}.png"
@@ -225,7 +230,7 @@ class CamShardWriter:
         self._buffer[f"{image_id}/maps"] = np.clip(maps, 0.0, 1.0).astype(np.float16)
 
     def _path(self, shard: int) -> Path:
-        return self.root / f"shard-{shard:04d}.npz"
+        return cam_shard_file(self.root, shard)
 
     def _flush(self) -> None:
         if self._current is None or not self._buffer:
@@ -260,7 +265,7 @@ class CamShardReader:
     def _shard(self, image_id: str) -> Mapping[str, np.ndarray]:
         shard = shard_of(image_id, self.num_shards)
         if shard not in self._open:
-            path = self.root / f"shard-{shard:04d}.npz"
+            path = cam_shard_file(self.root, shard)
             if not path.is_file():
                 raise DataError(f"{path}: shard missing (needed for image {image_id!r})")
             self._open[shard] = np.load(path)
@@ -268,12 +273,8 @@ class CamShardReader:
 
     def missing(self, ids: Iterable[str]) -> list[str]:
         """The ids with no maps here (a missing shard file counts as missing maps)."""
-        absent = []
-        for image_id in ids:
-            path = self.root / f"shard-{shard_of(image_id, self.num_shards):04d}.npz"
-            if not path.is_file() or f"{image_id}/classes" not in self._shard(image_id).files:
-                absent.append(image_id)
-        return absent
+        return [i for i in ids if not cam_shard_file(self.root, shard_of(i, self.num_shards)).is_file()
+                or f"{i}/classes" not in self._shard(i).files]
 
     def read(self, image_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(classes, maps): 0-based fg class indices and K×H×W float32 maps."""
