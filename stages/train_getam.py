@@ -14,7 +14,8 @@ def run() -> None:
     maps = load_section("localise_getam", LocaliseGetamParams).maps
     completion = load_section("getam_labels", GetamLabelsParams).completion
     work = "work/train_getam"
-    train_getam("data/prepared", params, maps, completion, "models/getam.pt", work, live_dir="logs/train_getam")
+    train_getam("data/prepared", params, maps, completion, "models/getam.pt", work, live_dir="logs/train_getam",
+                saliency_dir="saliency")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -17,7 +17,7 @@ LAYERS = [
     {"ops"},                                    # array kernels shared by models, maps and refiners
     {"models"},                                 # networks, model kinds, model files
     {"inference"},                              # device → model → dataset share → writer
-    {"cams"},                                   # localisation maps
+    {"cams", "saliency"},                       # localisation maps; saliency maps (U^2-Net, geodesic)
     {"refine"},                                 # CRF, affinity labels, random walk, saliency labels
     {"losses"},                                 # each method's training loss (GETAM's makes online labels)
     {"train", "segment", "evaluate"},           # training runs; segmenting images; scoring label maps

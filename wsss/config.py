@@ -137,6 +137,16 @@ class PrepareParams:
 
 
 @dataclass(frozen=True)
+class SaliencyParams:
+    model: Literal["u2netp", "u2net", "geodesic", "dataset"] = "dataset"   # dataset: the maps the data came with
+    weights: str = "packaged"       # U^2-Net ONNX file; packaged = found in the installed package
+    size: int = 320                 # U^2-Net input side (the released models' training size)
+    batch_size: int = 8
+    device: str = "auto"
+    precision: Precision = "fp32"   # auto = bf16 on CUDA
+
+
+@dataclass(frozen=True)
 class OptimConfig:
     lr: float = 0.01
     weight_decay: float = 5e-4
@@ -403,7 +413,7 @@ class LaunchParams:
 
 
 PARAMS_SECTIONS: dict[str, type] = {
-    "launch": LaunchParams, "engine": EngineConfig, "prepare": PrepareParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
+    "launch": LaunchParams, "engine": EngineConfig, "prepare": PrepareParams, "saliency": SaliencyParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
     "crf": CrfStageParams, "train_aff": TrainAffParams, "random_walk": RandomWalkParams,
     "eval_dcrf": EvalLabelsParams, "eval_rw": EvalLabelsParams,
     "train_seg": TrainSegParams, "infer_seg": InferSegParams, "eval_seg": EvalLabelsParams,

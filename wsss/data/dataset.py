@@ -83,10 +83,15 @@ def apply_empty_label_policy(labels: pd.DataFrame, policy: str, source: object) 
 
 
 class Dataset:
-    """Read access to an index folder; validates what it reads and names the file on any error."""
+    """Read access to an index folder; validates what it reads and names the file on any error.
 
-    def __init__(self, index_dir: str | Path) -> None:
+    ``saliency_dir``: read saliency maps from this folder (the ``saliency`` stage's sharded output)
+    instead of the folder the data came with.
+    """
+
+    def __init__(self, index_dir: str | Path, saliency_dir: str | Path | None = None) -> None:
         self.root = Path(index_dir)
+        self.saliency_override = Path(saliency_dir) if saliency_dir else None
         spec_path = self.root / "dataset.json"
         if not spec_path.is_file():
             raise DataError(f"{self.root}: not a dataset index (dataset.json missing; run the prepare stage)")
@@ -140,7 +145,13 @@ class Dataset:
     def read_mask(self, image_id: str) -> np.ndarray:
         return io.read_label_png(self.mask_path(image_id), self.num_classes)
 
+    @property
+    def has_saliency(self) -> bool:
+        return self.saliency_override is not None or self.spec.saliency_dir is not None
+
     def saliency_path(self, image_id: str) -> Path:
+        if self.saliency_override is not None:
+            return io.label_map_path(self.saliency_override, image_id)
         if self.spec.saliency_dir is None:
             raise DataError(f"{self.root}: dataset has no saliency folder")
         return self._resolve(self.spec.saliency_dir) / f"{image_id}.png"

@@ -70,6 +70,7 @@ def completed_label(maps: np.ndarray, classes: np.ndarray, saliency: np.ndarray,
     return label
 
 
-def run_getam_labels(index_dir: str | Path, cam_dir: str | Path, params: GetamLabelsParams, out_dir: str | Path) -> int:
+def run_getam_labels(index_dir: str | Path, cam_dir: str | Path, params: GetamLabelsParams, out_dir: str | Path,
+                     saliency_dir: str | Path | None = None) -> int:
     make_label = functools.partial(completed_label, params=params.completion)
-    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label)
+    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label, saliency_dir)

@@ -54,9 +54,10 @@ def saliency_pseudo_label(maps: np.ndarray, classes: np.ndarray, saliency: np.nd
     return label
 
 
-def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, make_label) -> int:
+def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, make_label,
+                  saliency_dir: str | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    dataset = Dataset(index_dir)
+    dataset = Dataset(index_dir, saliency_dir)
     reader = io.CamShardReader(cam_dir)
     for image_id in ids:
         classes, maps = reader.read(image_id)
@@ -66,18 +67,21 @@ def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str
 
 
 def write_saliency_labels(index_dir: str | Path, cam_dir: str | Path, out_dir: str | Path, split: str, workers: int,
-                          make_label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> int:
-    """Label PNGs of a split from stored maps and the saliency maps: ``make_label(maps, classes,
-    saliency in [0, 1])`` (a picklable function) makes each one, in parallel processes."""
-    dataset = Dataset(index_dir)
-    if dataset.spec.saliency_dir is None:
+                          make_label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+                          saliency_dir: str | Path | None = None) -> int:
+    """Label PNGs of a split from stored maps and the saliency maps (``saliency_dir``, the saliency
+    stage's folder, or else the data's own): ``make_label(maps, classes, saliency in [0, 1])`` (a
+    picklable function) makes each one, in parallel processes."""
+    dataset = Dataset(index_dir, saliency_dir)
+    if not dataset.has_saliency:
         raise DataError(f"{index_dir}: the dataset has no saliency maps (prepare.*.saliency); these labels need them")
     ids = io.sorted_by_shard(dataset.ids(split), shard_count(len(dataset.ids(split))))
     fn = functools.partial(_labels_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), out_dir=str(out_dir),
-                           make_label=make_label)
+                           make_label=make_label, saliency_dir=str(saliency_dir) if saliency_dir else None)
     return sum(parallel_imap(fn, chunked(ids, 16), workers, desc="saliency labels", unit="img", count_elements=True))
 
 
-def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path) -> int:
+def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path,
+                        saliency_dir: str | Path | None = None) -> int:
     make_label = functools.partial(saliency_pseudo_label, params=params)
-    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label)
+    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label, saliency_dir)

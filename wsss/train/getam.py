@@ -28,11 +28,12 @@ class GetamItems:
     """Picklable item maker: GETAM's crop (random long side, flip, normalise, zero-padded crop) of an
     image and its saliency map, plus the multi-hot label."""
 
-    def __init__(self, index_dir: str, params: TrainGetamParams, mean, std) -> None:
+    def __init__(self, index_dir: str, params: TrainGetamParams, mean, std, saliency_dir: str | None = None) -> None:
         self.index_dir, self.params, self.mean, self.std = index_dir, params, mean, std
+        self.saliency_dir = saliency_dir
         self._dataset: Dataset | None = None
-        dataset = Dataset(index_dir)
-        if dataset.spec.saliency_dir is None:
+        dataset = Dataset(index_dir, saliency_dir)
+        if not dataset.has_saliency:
             raise DataError(f"{index_dir}: the dataset has no saliency maps (prepare.*.saliency); GETAM needs them")
         self.ids = dataset.ids(params.split)
         for image_id in self.ids[:1] + self.ids[-1:]:  # fail before training, not in a loader worker
@@ -41,7 +42,7 @@ class GetamItems:
 
     def __call__(self, index: int, rng: np.random.Generator) -> dict:
         if self._dataset is None:
-            self._dataset = Dataset(self.index_dir)
+            self._dataset = Dataset(self.index_dir, self.saliency_dir)
         image_id = self.ids[index]
         image = self._dataset.read_image(image_id)
         saliency = self._dataset.read_saliency(image_id, image.shape[:2])
@@ -62,7 +63,8 @@ class GetamItems:
 
 
 def train_getam(index_dir: str | Path, params: TrainGetamParams, maps: GetamMapParams, completion: CompletionParams,
-                out_path: str | Path, work_dir: str | Path, live_dir: str | Path | None = None) -> GetamSpec:
+                out_path: str | Path, work_dir: str | Path, live_dir: str | Path | None = None,
+                saliency_dir: str | Path | None = None) -> GetamSpec:
     """``maps`` and ``completion``: the online pseudo labels' settings (the stage passes those of
     ``localise_getam`` and ``getam_labels``, so training and the multi-stage variant make the same labels)."""
     dataset = Dataset(index_dir)
@@ -71,7 +73,8 @@ def train_getam(index_dir: str | Path, params: TrainGetamParams, maps: GetamMapP
     def make_loss(model) -> GetamLoss:
         return GetamLoss(params, maps, completion, model.encoder.mean, model.encoder.std)
 
-    train_model(spec, params, lambda mean, std: GetamItems(str(index_dir), params, mean, std), make_loss, out_path,
+    train_model(spec, params, lambda mean, std: GetamItems(str(index_dir), params, mean, std,
+                                                          str(saliency_dir) if saliency_dir else None), make_loss, out_path,
                 work_dir, live_dir, what=f"GETAM ({spec.encoder}), classification only for {params.cls_epochs} epochs",
                 fingerprint_extra=(dataset.class_names, asdict(maps), asdict(completion)),
                 lr_scale=functools.partial(lr_scale, params=params))
