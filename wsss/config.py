@@ -147,6 +147,18 @@ class SaliencyParams:
 
 
 @dataclass(frozen=True)
+class SalientCamLabelsParams:
+    """Saliency-guided pseudo labels from any method's maps (see wsss.refine.saliency_labels)."""
+    cams: str = "seam"              # the maps: cams/<cams> (seam | cam)
+    split: str = "train"
+    workers: int = 0
+    foreground: float = 0.5         # saliency ≥ this: an object, its class from the maps
+    background: float = 0.3         # saliency ≤ this: background (unless a map is confident)
+    confident_map: float = 0.9      # a map ≥ this labels its pixel whatever saliency says (> 1: never)
+    min_map: float = 0.05           # a salient pixel that no present class's map reaches is ignored
+
+
+@dataclass(frozen=True)
 class OptimConfig:
     lr: float = 0.01
     weight_decay: float = 5e-4
@@ -418,7 +430,7 @@ PARAMS_SECTIONS: dict[str, type] = {
     "eval_dcrf": EvalLabelsParams, "eval_rw": EvalLabelsParams,
     "train_seg": TrainSegParams, "infer_seg": InferSegParams, "eval_seg": EvalLabelsParams,
     "train_mcis": TrainMcisParams, "localise_mcis": LocaliseMcisParams,
-    "mcis_labels": McisLabelsParams, "eval_mcis_labels": EvalLabelsParams,
+    "mcis_labels": McisLabelsParams, "sal_labels": SalientCamLabelsParams, "eval_sal": EvalLabelsParams, "eval_mcis_labels": EvalLabelsParams,
     "train_getam": TrainGetamParams, "localise_getam": LocaliseGetamParams,
     "getam_labels": GetamLabelsParams, "eval_getam_labels": EvalLabelsParams,
     "infer_getam": InferSegParams, "train_cls": TrainClsParams,

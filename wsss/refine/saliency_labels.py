@@ -13,7 +13,7 @@ import numpy as np
 
 from wsss import io
 from wsss.devices import shard_count
-from wsss.config import McisLabelsParams
+from wsss.config import McisLabelsParams, SalientCamLabelsParams
 from wsss.data.dataset import Dataset
 from wsss.palette import IGNORE_INDEX
 from wsss.errors import DataError
@@ -84,4 +84,37 @@ def write_saliency_labels(index_dir: str | Path, cam_dir: str | Path, out_dir: s
 def run_saliency_labels(index_dir: str | Path, cam_dir: str | Path, params: McisLabelsParams, out_dir: str | Path,
                         saliency_dir: str | Path | None = None) -> int:
     make_label = functools.partial(saliency_pseudo_label, params=params)
+    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label, saliency_dir)
+
+
+def salient_cam_label(maps: np.ndarray, classes: np.ndarray, saliency: np.ndarray,
+                      params: SalientCamLabelsParams = SalientCamLabelsParams()) -> np.ndarray:
+    """H×W label ids where saliency says *where* the objects are and the maps say *which* they are.
+
+    A pixel with saliency ≥ ``foreground`` takes the class of the highest map among the image's
+    ``classes`` (0-based), unless no map reaches ``min_map`` there (a salient thing the labels do not
+    name: ignored). Saliency ≤ ``background`` is background. A map ≥ ``confident_map`` claims its pixel
+    whatever saliency says (objects a salient-object model overlooks: sofas, tables, crowds). Everything
+    else, between the two saliency levels, is ignored (255).
+    """
+    if maps.shape[1:] != saliency.shape:
+        raise ValueError(f"maps {maps.shape[1:]} and saliency {saliency.shape} differ in size")
+    label = np.full(saliency.shape, IGNORE_INDEX, np.uint8)
+    if len(classes) == 0:
+        label[saliency <= params.background] = 0
+        return label
+    maps = maps.astype(np.float32)
+    best = maps.max(0)
+    winner = (np.asarray(classes)[maps.argmax(0)] + 1).astype(np.uint8)
+    label[saliency <= params.background] = 0
+    salient = (saliency >= params.foreground) & (best >= params.min_map)
+    label[salient] = winner[salient]
+    confident = best >= params.confident_map
+    label[confident] = winner[confident]
+    return label
+
+
+def run_salient_cam_labels(index_dir: str | Path, cam_dir: str | Path, params: SalientCamLabelsParams,
+                           out_dir: str | Path, saliency_dir: str | Path | None = None) -> int:
+    make_label = functools.partial(salient_cam_label, params=params)
     return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label, saliency_dir)
