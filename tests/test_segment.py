@@ -213,3 +213,49 @@ def test_predict_names_keep_inner_dots_and_refuse_collisions(tmp_path, segmenter
     with pytest.raises(DataError, match=r"my\.photo\.v2\.jpg and .*my\.photo\.v2\.png would both write"):
         predict(segmenter, [tmp_path / "in"], tmp_path / "out3", params)
     assert not (tmp_path / "out3").exists()  # refused before anything was written
+
+
+def test_gated_probabilities_drop_unseen_classes_and_sum_to_one():
+    from wsss.segment import gated
+
+    probs = np.array([[[0.2]], [[0.5]], [[0.3]]], np.float32)
+    out = gated(probs, np.array([True, False, True]))
+    np.testing.assert_allclose(out[:, 0, 0], [0.4, 0.0, 0.6], rtol=1e-6)
+
+
+def _classifier(tmp_path, method, names, signs):
+    """A classifier whose logit for each class is ``sign`` × the sum of the (non-negative) features."""
+    from wsss.models.classifier import ClassifierSpec, build_classifier
+
+    spec = ClassifierSpec(method, "efficientnet_lite0", len(names) - 1, 16, tuple(names))
+    torch.manual_seed(0)
+    model = build_classifier(spec).eval()
+    with torch.no_grad():
+        model.fc8.weight.copy_(torch.tensor(signs)[:, None, None, None].expand_as(model.fc8.weight))
+    path = tmp_path / f"cls_{method}.pt"
+    save_model(path, model, spec)
+    return path
+
+
+@pytest.mark.parametrize("method, signs", [("cam", [-1.0, 1.0]), ("seam", [0.0, -1.0, 1.0])])
+def test_a_classifier_gates_the_classes_the_segmenter_may_predict(tmp_path, segmenter, method, signs):
+    from wsss.segment import SegmentationRunner
+
+    names = ("background", "a", "b")
+    image = np.random.default_rng(1).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    params = InferSegParams(scales=[1.0], device="cpu", class_threshold=0.5)
+    classifier = _classifier(tmp_path, method, names, signs)    # scores: a near 0, b near 1
+    runner = SegmentationRunner(segmenter, params, classifier)
+    np.testing.assert_array_equal(runner.seen_classes(image), [True, False, True])
+    probs = runner.probs(image)
+    assert probs[1].max() == 0 and np.allclose(probs.sum(0), 1, atol=1e-5)
+    ungated = SegmentationRunner(segmenter, params).probs(image)
+    assert ungated[1].max() > 0
+
+
+def test_a_classifier_of_other_classes_is_refused(tmp_path, segmenter):
+    from wsss.segment import SegmentationRunner
+
+    classifier = _classifier(tmp_path, "cam", ("background", "x", "y"), [1.0, 1.0])
+    with pytest.raises(ConfigError, match="classes differ"):
+        SegmentationRunner(segmenter, InferSegParams(scales=[1.0], device="cpu", class_threshold=0.5), classifier)

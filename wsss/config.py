@@ -310,6 +310,7 @@ class InferSegParams:
     crf_backend: CrfBackend = "pydensecrf"   # torch on a CUDA device runs the CRF there, in this process
     device: str = "auto"
     precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
+    class_threshold: float = 0.0    # > 0: classes the stage's classifier scores below this are not predicted
 
 
 def _mcis_optim() -> OptimConfig:

@@ -70,6 +70,12 @@ def multiscale_probs(model, image: np.ndarray, scales=(1.0,), flip: bool = True,
     return (mean if average == "probs" else mean.softmax(0)).cpu().numpy()
 
 
+def gated(probs: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """C×H×W probabilities with the classes not ``seen`` removed and the rest renormalised."""
+    kept = probs * seen[:, None, None]
+    return kept / np.maximum(kept.sum(0, keepdims=True), 1e-12)
+
+
 def _crf_argmax(item: tuple[np.ndarray, np.ndarray], preset: str, backend: str, device: str) -> np.ndarray:
     single_threaded_worker()
     image, probs = item
@@ -79,7 +85,9 @@ def _crf_argmax(item: tuple[np.ndarray, np.ndarray], preset: str, backend: str, 
 class SegmentationRunner:
     """A loaded network plus the test-time recipe; ``run(images)`` yields one label map per image."""
 
-    def __init__(self, checkpoint: str | Path, params: InferSegParams) -> None:
+    def __init__(self, checkpoint: str | Path, params: InferSegParams, classifier: str | Path | None = None) -> None:
+        """``classifier``: a classifier model file whose image-level scores gate the classes (classes it
+        scores below ``params.class_threshold`` are not predicted)."""
         if params.crf != "none" and params.crf not in CRF_PRESETS:
             raise ConfigError(f"crf {params.crf!r} is not 'none' or one of {sorted(CRF_PRESETS)}")
         self.params = params
@@ -88,6 +96,12 @@ class SegmentationRunner:
         self.model, self.spec, self.device, self.dtype = loaded.model, loaded.spec, loaded.device, loaded.dtype
         self.crf_device, self.crf_workers = crf_placement(params.crf_backend, params.device,
                                                           params.crf_workers or default_workers())
+        self.classifier = None
+        if classifier:
+            self.classifier = load_for_inference(classifier, "classify", params.device, params.precision)
+            named = tuple(getattr(self.classifier.spec, "class_names", ()))
+            if named and named != tuple(self.spec.class_names):
+                raise ConfigError(f"{classifier}: the classifier's classes differ from the segmenter's ({checkpoint})")
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -95,8 +109,23 @@ class SegmentationRunner:
 
     def probs(self, image: np.ndarray, views: list[torch.Tensor] | None = None) -> np.ndarray:
         p = self.params
-        return multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype, p.sizes,
-                                views)
+        probs = multiscale_probs(self.model, image, p.scales, p.flip, p.average, self.device, self.dtype, p.sizes,
+                                 views)
+        return probs if self.classifier is None else gated(probs, self.seen_classes(image))
+
+    @torch.no_grad()
+    def seen_classes(self, image: np.ndarray) -> np.ndarray:
+        """Boolean per label id: background, and each class the classifier scores ≥ ``class_threshold`` on
+        the image and its mirror (at least its best class, so an image is never background only)."""
+        loaded = self.classifier
+        model = loaded.model
+        view = host_views([image], loaded.device)[0]
+        batch = normalised_views(view, model.backbone.mean, model.backbone.std, True, loaded.device)
+        with torch.autocast(loaded.device.type, dtype=loaded.dtype or torch.float32, enabled=loaded.dtype is not None):
+            scores = torch.sigmoid(model.image_logits(batch).float()).mean(0).cpu().numpy()
+        seen = scores >= self.params.class_threshold
+        seen[scores.argmax()] = True
+        return np.concatenate([[True], seen])
 
     def _prepared(self, items: Iterable, load: Callable[..., np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Probabilities per item; loading and view preparation run in prefetch threads."""
@@ -135,9 +164,10 @@ class SegmentationRunner:
 
 
 def infer_segmentation(index_dir: str | Path, checkpoint: str | Path, params: InferSegParams,
-                       out_dir: str | Path) -> int:
-    """Label PNGs for every image of the split in a sharded folder (rank-sharded under torchrun)."""
-    runner = SegmentationRunner(checkpoint, params)
+                       out_dir: str | Path, classifier: str | Path | None = None) -> int:
+    """Label PNGs for every image of the split in a sharded folder (rank-sharded under torchrun);
+    ``classifier`` gates the classes (see :class:`SegmentationRunner`)."""
+    runner = SegmentationRunner(checkpoint, params, classifier)
     share = split_share(index_dir, params.split, runner.class_names, checkpoint)
     mine = share.ids
     labels = runner.run(mine, share.dataset.read_image)

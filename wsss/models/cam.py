@@ -28,6 +28,10 @@ class CamNet(nn.Module):
         features = self.dropout7(self.backbone(x)[2])
         return self.fc8(F.adaptive_avg_pool2d(features, 1)).flatten(1)
 
+    def image_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """N×C image-level class logits, as training scores them."""
+        return self.forward(x)
+
     def localisation_maps(self, x: torch.Tensor) -> torch.Tensor:
         """N×C×h×w class activation maps at the backbone's output stride."""
         return F.relu(self.fc8(self.backbone(x)[2]))

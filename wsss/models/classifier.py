@@ -36,7 +36,7 @@ def build_classifier(spec: ClassifierSpec, weights: str | None = None) -> nn.Mod
     return CLASSIFIERS.get(spec.method)(backbone, spec.num_foreground)
 
 
-register_model_kind(ModelKind("classifier", ClassifierSpec, build_classifier, uses=("cams",)))
+register_model_kind(ModelKind("classifier", ClassifierSpec, build_classifier, uses=("cams", "classify")))
 
 
 def import_original_seam_checkpoint(path: str | Path, out: str | Path, class_names: list[str]) -> ClassifierSpec:

@@ -71,6 +71,13 @@ class SeamNet(nn.Module):
         cam = F.interpolate(cam, full, mode="bilinear", align_corners=True)
         return cam, cam_rv
 
+    def image_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """N×C image-level class logits as training scores them: the mean of the upsampled CAM
+        (PCM is not needed for that, so it is not run)."""
+        cam = self.fc8(self.dropout7(self.backbone(x)[2]))
+        cam = F.interpolate(cam, x.shape[2:], mode="bilinear", align_corners=True)
+        return F.adaptive_avg_pool2d(cam, 1).flatten(1)[:, 1:]
+
     def localisation_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Foreground PCM maps N×C×H×W (SEAM's inference uses the refined output)."""
         return self.forward(x)[1][:, 1:]
