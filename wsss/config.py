@@ -153,7 +153,7 @@ class SalientCamLabelsParams:
     split: str = "train"
     workers: int = 0
     foreground: float = 0.5         # saliency ≥ this: an object, its class from the maps
-    background: float = 0.3         # saliency ≤ this: background (unless a map is confident)
+    background: float = 0.1         # saliency ≤ this: background (unless a map is confident)
     confident_map: float = 0.9      # a map ≥ this labels its pixel whatever saliency says (> 1: never)
     min_map: float = 0.05           # a salient pixel that no present class's map reaches is ignored
 
