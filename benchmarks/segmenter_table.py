@@ -13,6 +13,7 @@ import argparse
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +60,18 @@ def main() -> None:
         shutil.rmtree(run_dir / "work", ignore_errors=True)
     trained = time.perf_counter() - start
     infer = from_dict(InferSegParams, {**document.get("infer_seg", {}), "class_threshold": 0.0})
-    runner = SegmentationRunner(model, infer, args.classifier or None)
+    runner = SegmentationRunner(model, infer)
+    gate = SegmentationRunner(model, infer, args.classifier) if args.classifier else None
     dataset = Dataset("data/prepared")
     c = dataset.num_classes
     rows: dict[str, np.ndarray] = {}
     for image_id in dataset.ids("val"):
         image, truth = dataset.read_image(image_id), dataset.read_mask(image_id)
-        probs = _ungated(runner, image)
+        probs = runner.probs(image)
         variants = {"plain": probs, "oracle image labels": gated(probs, np.concatenate([[True], dataset.labels(image_id) > 0]))}
-        if runner.classifier is not None:
-            for threshold in args.thresholds:
-                runner.params = from_dict(InferSegParams, {**document.get("infer_seg", {}), "class_threshold": threshold})
-                variants[f"gated at {threshold}"] = gated(probs, runner.seen_classes(image))
+        for threshold in args.thresholds if gate else []:
+            gate.params = replace(infer, class_threshold=threshold)
+            variants[f"gated at {threshold}"] = gated(probs, gate.seen_classes(image))
         for row, p in variants.items():
             rows[row] = rows.get(row, np.zeros((c, c), np.int64)) + metrics.confusion_matrix(truth, p.argmax(0), c)
     print(f"{args.name}: trained on {args.labels} with {' '.join(args.overrides) or 'params.yaml'} in {trained / 60:.1f} min")
@@ -79,14 +80,6 @@ def main() -> None:
         per_class = " ".join(f"{n}:{scores['iou_' + n]:.2f}" for n in dataset.class_names if scores["iou_" + n] is not None)
         print(f"  {row:22} mIoU {100 * scores['miou']:.1f} %   {per_class}")
 
-
-def _ungated(runner: SegmentationRunner, image: np.ndarray) -> np.ndarray:
-    """The runner's probabilities before its classifier gates them."""
-    classifier, runner.classifier = runner.classifier, None
-    try:
-        return runner.probs(image)
-    finally:
-        runner.classifier = classifier
 
 
 if __name__ == "__main__":
