@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wsss.palette import IGNORE_INDEX, voc_palette
 from wsss.errors import DataError
+from wsss.safe_pickle import load_npy_object
 
 
 def _file_mode() -> int:
@@ -258,8 +259,10 @@ class CamShardReader:
         index = self.root / "index.json"
         if not index.is_file():
             raise DataError(f"{self.root}: not a localisation-map folder (index.json missing)")
-        meta = json.loads(index.read_text())
-        self.num_shards = int(meta["num_shards"])
+        meta = read_json(index)
+        if not isinstance(meta, dict) or not isinstance(meta.get("num_shards"), int) or meta["num_shards"] < 1:
+            raise DataError(f"{index}: no positive integer 'num_shards'")
+        self.num_shards = meta["num_shards"]
         self._open: dict[int, Mapping[str, np.ndarray]] = {}
 
     def _shard(self, image_id: str) -> Mapping[str, np.ndarray]:
@@ -268,7 +271,10 @@ class CamShardReader:
             path = cam_shard_file(self.root, shard)
             if not path.is_file():
                 raise DataError(f"{path}: shard missing (needed for image {image_id!r})")
-            self._open[shard] = np.load(path)
+            try:
+                self._open[shard] = np.load(path, allow_pickle=False)
+            except (OSError, ValueError) as error:
+                raise DataError(f"{path}: not a localisation-map shard ({error})") from None
         return self._open[shard]
 
     def missing(self, ids: Iterable[str]) -> list[str]:
@@ -282,7 +288,11 @@ class CamShardReader:
         key = f"{image_id}/classes"
         if key not in shard.files:
             raise DataError(f"{self.root}: no localisation maps for image {image_id!r}")
-        return shard[key].astype(np.int64), shard[f"{image_id}/maps"].astype(np.float32)
+        try:
+            return shard[key].astype(np.int64), shard[f"{image_id}/maps"].astype(np.float32)
+        except (OSError, ValueError, KeyError) as error:  # object arrays are refused, not unpickled
+            path = cam_shard_file(self.root, shard_of(image_id, self.num_shards))
+            raise DataError(f"{path}: unreadable maps for image {image_id!r} ({error})") from None
 
 
 def export_cam_npy(path: str | os.PathLike, classes: np.ndarray, maps: np.ndarray) -> None:
@@ -293,11 +303,11 @@ def export_cam_npy(path: str | os.PathLike, classes: np.ndarray, maps: np.ndarra
 
 
 def import_cam_npy(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Read a SEAM/psa CAM dict; pickled objects other than arrays and numbers are refused."""
     path = Path(path)
-    try:
-        table = np.load(path, allow_pickle=True).item()
-    except (OSError, ValueError, AttributeError) as error:
-        raise DataError(f"{path}: not a CAM .npy dict ({error})") from error
+    table = load_npy_object(path)
+    if not isinstance(table, dict) or not all(isinstance(c, (int, np.integer)) for c in table):
+        raise DataError(f"{path}: not a CAM .npy dict {{class index: map}}")
     classes = np.array(sorted(table), dtype=np.int64)
     if classes.size == 0:
         raise DataError(f"{path}: CAM dict is empty")
