@@ -20,9 +20,9 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path.cwd()))
-from stages.common import read_params, with_shared_engine  # noqa: E402
+from stages.common import read_params  # noqa: E402
 from wsss import metrics  # noqa: E402
-from wsss.config import InferSegParams, TrainSegParams, from_dict  # noqa: E402
+from wsss.config import InferSegParams, TrainSegParams, from_dict, with_shared_engine  # noqa: E402
 from wsss.data.dataset import Dataset  # noqa: E402
 from wsss.segment import SegmentationRunner, gated  # noqa: E402
 from wsss.train.segmentation import train_segmenter  # noqa: E402

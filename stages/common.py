@@ -13,7 +13,7 @@ from typing import TypeVar
 import yaml
 
 from wsss import io
-from wsss.config import LaunchParams, from_dict
+from wsss.config import LaunchParams, from_dict, with_shared_engine
 from wsss.errors import ConfigError, WsssError
 
 T = TypeVar("T")
@@ -25,14 +25,6 @@ def read_params(params_file: Path = PARAMS_FILE) -> dict:
     if not params_file.is_file():
         raise ConfigError(f"{params_file}: not found (run stages from the repository root)")
     return yaml.safe_load(params_file.read_text()) or {}
-
-
-def with_shared_engine(section, shared) -> dict:
-    """A training section whose ``engine`` keys fall back to the top-level ``engine`` section's."""
-    if not isinstance(section, dict) or not isinstance(shared, dict):
-        return section
-    own = section.get("engine") or {}
-    return {**section, "engine": {**shared, **own} if isinstance(own, dict) else own}
 
 
 def load_section(name: str, cls: type[T], params_file: Path = PARAMS_FILE, key: str | None = None) -> T:
@@ -60,10 +52,7 @@ def best_seam_cam_threshold() -> float:
 def launch_processes(params_file: Path = PARAMS_FILE) -> int:
     """``launch.processes`` (1 when params.yaml has no ``launch`` section)."""
     document = read_params(params_file) if params_file.is_file() else {}
-    processes = from_dict(LaunchParams, document.get("launch") or {}, where=f"{params_file}:launch").processes
-    if processes < 1:
-        raise ConfigError(f"{params_file}:launch.processes is {processes}; it must be at least 1")
-    return processes
+    return from_dict(LaunchParams, document.get("launch") or {}, where=f"{params_file}:launch").processes
 
 
 def relaunch_under_torchrun(processes: int) -> int:

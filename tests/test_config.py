@@ -72,3 +72,51 @@ def test_device_strings_are_checked():
     assert from_dict(RandomWalkParams, {"device": "cuda:1"}).device == "cuda:1"
     with pytest.raises(ConfigError, match=r"random_walk\.device: 'gpu' is not one of auto, cpu, cuda, cuda:N"):
         from_dict(RandomWalkParams, {"device": "gpu"}, where="random_walk")
+
+
+@pytest.mark.parametrize("section, cls, data, key, allowed", [
+    ("train_cls.seam", "TrainClsParams", {"engine": {"epochs": -1}}, "engine.epochs", ">= 1"),
+    ("train_cls.seam", "TrainClsParams", {"engine": {"batch_size": -4}}, "engine.batch_size", ">= 1"),
+    ("train_seg", "TrainSegParams", {"engine": {"optim": {"lr": -0.1}}}, "engine.optim.lr", "> 0"),
+    ("train_seg", "TrainSegParams", {"crop": -160}, "crop", ">= 16"),
+    ("infer_cam", "InferCamParams", {"scales": [1.0, -1.0]}, "scales[1]", "> 0"),
+    ("sal_labels", "SalientCamLabelsParams", {"foreground": 1.5}, "foreground", "[0, 1]"),
+    ("train_cls.seam", "TrainClsParams", {"seam": {"scale": 1.0}}, "seam.scale", "(0, 1)"),
+    ("prepare", "PrepareParams", {"voc": {"holdout": 1.0}}, "voc.holdout", "[0, 1)"),
+])
+def test_values_out_of_range_are_one_line_naming_key_and_range(section, cls, data, key, allowed):
+    from wsss import config
+
+    with pytest.raises(ConfigError) as error:
+        from_dict(getattr(config, cls), data, where=f"params.yaml:{section}")
+    assert str(error.value).startswith(f"params.yaml:{section}.{key}: ")
+    assert str(error.value).endswith(f"(allowed: {allowed})") and "\n" not in str(error.value)
+
+
+def test_ranges_hold_for_code_built_params_and_every_default():
+    from wsss import config
+
+    for cls in {c for c in config.PARAMS_SECTIONS.values()}:
+        cls()   # every default is inside its range
+    with pytest.raises(config.RangeError, match=r"^scales\[0\]: 0.0 is out of range"):
+        config.InferSegParams(scales=[0.0])
+    with pytest.raises(config.RangeError, match=r"^epochs: 0 "):
+        config.EngineConfig(epochs=0)
+    config.OptimConfig(lr=1e-6, momentum=0.0)   # bounds themselves: open at lr 0, closed at momentum 0
+
+
+def test_recipe_checks_the_merged_params_before_writing(tmp_path):
+    from pathlib import Path
+
+    from wsss.recipe import apply_recipe
+
+    params = tmp_path / "params.yaml"
+    params.write_text((Path(__file__).parents[1] / "params.yaml").read_text())
+    before = params.read_bytes()
+    for bad, message in [("infer_cam.precision=fp16", "'fp16' is not one of"),
+                         ("train_cls.seam.engine.epochs=-1", "epochs: -1 is out of range"),
+                         ("train_seg.engine.optim.lr=0", "train_seg.engine.optim.lr: 0.0 is out of range")]:
+        with pytest.raises(ConfigError, match=message):
+            apply_recipe(params, None, [bad])
+        assert params.read_bytes() == before
+    assert apply_recipe(params, None, ["train_cls.seam.engine.epochs=3"]) == ["train_cls.seam.engine.epochs"]

@@ -154,7 +154,7 @@ def test_inference_stages_under_torchrun_write_what_one_process_writes(reference
 def test_launch_section_is_checked(tmp_path):
     assert launch_processes(tmp_path / "missing.yaml") == 1
     (tmp_path / "params.yaml").write_text("launch: {processes: 0}\n")
-    with pytest.raises(ConfigError, match="launch.processes is 0"):
+    with pytest.raises(ConfigError, match="launch.processes: 0 is out of range"):
         launch_processes(tmp_path / "params.yaml")
     (tmp_path / "params.yaml").write_text("launch: {gpus: 2}\n")
     with pytest.raises(ConfigError, match="gpus"):

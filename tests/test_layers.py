@@ -11,6 +11,7 @@ import pytest
 
 LAYERS = [
     {"errors", "progress", "palette"},          # leaves: exceptions, progress bars, the label palette
+    {"safe_pickle"},                            # reading pickled arrays without running code
     {"io", "config"},                           # artifact formats; typed params
     {"devices", "plots", "recipe"},             # device/rank placement; plot rendering; recipes
     {"data", "metrics", "viz"},                 # datasets; scores; colour overlays

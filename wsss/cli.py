@@ -190,7 +190,7 @@ def predict(
     alpha: float = typer.Option(0.5, help="Overlay opacity of the class colours."),
 ) -> None:
     """Segment images with a trained network: palette label PNGs plus colour overlays."""
-    from wsss.config import InferSegParams
+    from wsss.config import InferSegParams, RangeError
     from wsss.devices import resolve_device
     from wsss.segment import predict as run_predict
 
@@ -205,8 +205,11 @@ def predict(
         size_values = [int(v) for v in sizes.split(",") if v.strip()]
     except ValueError:
         _fail(WsssError(f"--scales {scales!r} / --sizes {sizes!r}: expected comma-separated numbers"))
-    params = InferSegParams(split="", scales=scale_values, sizes=size_values, flip=flip, average=average, crf=crf,
-                            crf_backend=crf_backend, device=device)
+    try:
+        params = InferSegParams(split="", scales=scale_values, sizes=size_values, flip=flip, average=average, crf=crf,
+                                crf_backend=crf_backend, device=device)
+    except RangeError as error:
+        _fail(WsssError(f"--{error}"))
     try:
         written, errors = run_predict(model, inputs, out, params, alpha)
     except WsssError as error:
@@ -224,7 +227,7 @@ def recipe(
     sets: Optional[List[str]] = typer.Option(None, "--set", "-S", help="section.key=value on top of the recipe."),
     params_file: Path = typer.Option(Path("params.yaml"), "--params", help="The params file to update."),
 ) -> None:
-    """Merge a named parameter set into params.yaml (comments kept), then run `dvc repro`."""
+    """Merge a named parameter set into params.yaml (comments kept; every value checked first). Run `dvc repro` after."""
     from wsss.recipe import apply_recipe
 
     try:

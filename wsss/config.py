@@ -1,4 +1,5 @@
-"""Typed parameter sections: dataclasses built strictly from plain dicts (unknown keys are errors).
+"""Typed parameter sections: dataclasses built strictly from plain dicts (unknown keys are errors),
+with each numeric field's allowed range declared beside its default (`ranged`) and checked on construction.
 
 Pure data (no torch import), so light stages start fast.
 
@@ -23,6 +24,63 @@ CrfBackend = Literal["pydensecrf", "torch"]   # the same CRF: C++ on CPU | torch
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
+class RangeError(ConfigError):
+    """A value outside its field's allowed range; ``key`` names the field (``scales[0]``)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key, self.message = key, message
+
+
+_RULE = re.compile(r"(>=|>|<=|<)(-?[\d.e-]+)|([\[(])(-?[\d.e-]+),(-?[\d.e-]+)([\])])")
+
+
+def _in_range(value, rule: str) -> bool:
+    match = _RULE.fullmatch(rule.replace(" ", ""))
+    if match is None:
+        raise ValueError(f"bad range rule {rule!r}")
+    op, bound, left, low, high, right = match.groups()
+    if op:
+        bound = float(bound)
+        return {">=": value >= bound, ">": value > bound, "<=": value <= bound, "<": value < bound}[op]
+    low, high = float(low), float(high)
+    return (value >= low if left == "[" else value > low) and (value <= high if right == "]" else value < high)
+
+
+def ranged(default, rule: str):
+    """A dataclass field whose value (each item, for a list) must satisfy ``rule``: ``'>0'``, ``'>=1'``,
+    ``'[0,1]'``, ``'(0,1]'`` …; checked whenever the params are built, from params.yaml or from code."""
+    _in_range(0, rule)   # a malformed rule fails at import
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"range": rule})
+    return field(default=default, metadata={"range": rule})
+
+
+def check_ranges(params) -> None:
+    """Raise RangeError for the first field of ``params`` outside its declared range."""
+    for f in dataclasses.fields(params):
+        rule = f.metadata.get("range")
+        if rule is None:
+            continue
+        value = getattr(params, f.name)
+        items = enumerate(value) if isinstance(value, (list, tuple)) else [(None, value)]
+        for i, item in items:
+            if not _in_range(item, rule):
+                key = f.name if i is None else f"{f.name}[{i}]"
+                raise RangeError(key, f"{item!r} is out of range (allowed: {_describe(rule)})")
+
+
+def _describe(rule: str) -> str:
+    op, bound, left, low, high, right = _RULE.fullmatch(rule.replace(" ", "")).groups()
+    return f"{op} {bound}" if op else f"{left}{low}, {high}{right}"
+
+
+def params_class(cls: type[T]) -> type[T]:
+    """A frozen dataclass whose ranged fields are checked on construction."""
+    cls.__post_init__ = check_ranges
+    return dataclass(frozen=True)(cls)
+
+
 def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
     """Build dataclass ``cls`` from ``data``; reject unknown keys and values of the wrong type."""
     data = {} if data is None else data
@@ -41,7 +99,10 @@ def from_dict(cls: type[T], data: dict | None, where: str = "params") -> T:
                 raise ConfigError(f"{where}.device: {values[f.name]!r} is not one of auto, cpu, cuda, cuda:N")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}: missing key {f.name!r}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except RangeError as error:
+        raise ConfigError(f"{where}.{error.key}: {error.message}") from None
 
 
 def _coerce(hint, value, where: str):
@@ -92,31 +153,31 @@ def _coerce(hint, value, where: str):
     raise ConfigError(f"{where}: unsupported type {hint}")
 
 
-@dataclass(frozen=True)
+@params_class
 class DemoConfig:
     """The embedded synthetic dataset's generator settings (wsss.data.demo)."""
 
     seed: int = 0
-    num_train: int = 320
-    num_val: int = 120
-    min_size: int = 160
-    max_size: int = 256
-    max_objects: int = 3
-    boundary_width: int = 3
-    jpeg_quality: int = 95
-    body_cue: float = 0.3       # tint of a body towards its part's colour (0: bodies carry no class cue)
+    num_train: int = ranged(320, ">=1")
+    num_val: int = ranged(120, ">=1")
+    min_size: int = ranged(160, ">=32")
+    max_size: int = ranged(256, ">=32")
+    max_objects: int = ranged(3, ">=1")
+    boundary_width: int = ranged(3, ">=0")
+    jpeg_quality: int = ranged(95, "[1,100]")
+    body_cue: float = ranged(0.3, "[0,1]")  # tint of a body towards its part's colour (0: bodies carry no class cue)
 
 
-@dataclass(frozen=True)
+@params_class
 class VocSource:
     root: str = ""
     sbd_lists: str = ""
     labels_from: Literal["auto", "xml", "masks"] = "auto"
     saliency_dir: str = ""
-    holdout: float = 0.0        # without ImageSets/Segmentation/val.txt: this fraction of train becomes val
+    holdout: float = ranged(0.0, "[0,1)")  # without ImageSets/Segmentation/val.txt: this fraction of train becomes val
 
 
-@dataclass(frozen=True)
+@params_class
 class FolderSource:
     images: str = ""
     labels_csv: str = ""
@@ -125,120 +186,120 @@ class FolderSource:
     saliency: str = ""
 
 
-@dataclass(frozen=True)
+@params_class
 class PrepareParams:
     source: Literal["demo", "voc", "folder"] = "demo"
     empty_labels: Literal["drop", "error", "keep"] = "drop"
     bad_images: Literal["error", "skip"] = "error"   # undecodable / inconsistent files: refuse, or drop and list
-    check_workers: int = 0                            # processes decoding every file up front (0 = all cores)
+    check_workers: int = ranged(0, ">=0")  # processes decoding every file up front (0 = all cores)
     demo: DemoConfig = field(default_factory=DemoConfig)
     voc: VocSource = field(default_factory=VocSource)
     folder: FolderSource = field(default_factory=FolderSource)
 
 
-@dataclass(frozen=True)
+@params_class
 class SaliencyParams:
     model: Literal["u2netp", "u2net", "geodesic", "dataset"] = "dataset"   # dataset: the maps the data came with
     weights: str = "packaged"       # U^2-Net ONNX file; packaged = found in the installed package
-    size: int = 320                 # U^2-Net input side (the released models' training size)
-    batch_size: int = 8
+    size: int = ranged(320, ">=32")  # U^2-Net input side (the released models' training size)
+    batch_size: int = ranged(8, ">=1")
     device: str = "auto"
     precision: Precision = "fp32"   # auto = bf16 on CUDA
 
 
-@dataclass(frozen=True)
+@params_class
 class SalientCamLabelsParams:
     """Saliency-guided pseudo labels from any method's maps (see wsss.refine.saliency_labels)."""
     cams: str = "seam"              # the maps: cams/<cams> (seam | cam)
     split: str = "train"
-    workers: int = 0
-    foreground: float = 0.5         # saliency ≥ this: an object, its class from the maps
-    background: float = 0.1         # saliency ≤ this: background (unless a map is confident)
-    confident_map: float = 0.9      # a map ≥ this labels its pixel whatever saliency says (> 1: never)
-    min_map: float = 0.05           # a salient pixel that no present class's map reaches is ignored
+    workers: int = ranged(0, ">=0")
+    foreground: float = ranged(0.5, "[0,1]")  # saliency ≥ this: an object, its class from the maps
+    background: float = ranged(0.1, "[0,1]")  # saliency ≤ this: background (unless a map is confident)
+    confident_map: float = ranged(0.9, ">=0")  # a map ≥ this labels its pixel whatever saliency says (> 1: never)
+    min_map: float = ranged(0.05, "[0,1]")  # a salient pixel that no present class's map reaches is ignored
 
 
-@dataclass(frozen=True)
+@params_class
 class OptimConfig:
-    lr: float = 0.01
-    weight_decay: float = 5e-4
+    lr: float = ranged(0.01, ">0")
+    weight_decay: float = ranged(5e-4, ">=0")
     decay_biases: bool = False      # psa/SEAM: weight decay on weights only; MCIS: on every group
-    momentum: float = 5e-4
+    momentum: float = ranged(5e-4, "[0,1)")
     nesterov: bool = False
     schedule: Literal["poly", "step"] = "poly"          # poly: (1 − t/T)^poly_power per step | step: × step_gamma at step_epochs
-    poly_power: float = 0.9
-    step_epochs: list[int] = field(default_factory=lambda: [5, 10])
-    step_gamma: float = 0.1
+    poly_power: float = ranged(0.9, ">=0")
+    step_epochs: list[int] = ranged([5, 10], ">=0")
+    step_gamma: float = ranged(0.1, ">0")
     # LR multipliers of [pretrained weights, pretrained biases, new weights, new biases].
-    lr_mult: list[float] = field(default_factory=lambda: [1.0, 2.0, 10.0, 20.0])
+    lr_mult: list[float] = ranged([1.0, 2.0, 10.0, 20.0], ">=0")
 
 
-@dataclass(frozen=True)
+@params_class
 class EngineConfig:
     device: str = "auto"            # auto | cpu | cuda | cuda:N
-    epochs: int = 8
-    batch_size: int = 8             # global batch over all DDP ranks
-    seed: int = 0
-    num_workers: int = 2
+    epochs: int = ranged(8, ">=1")
+    batch_size: int = ranged(8, ">=1")  # global batch over all DDP ranks
+    seed: int = ranged(0, ">=0")
+    num_workers: int = ranged(2, ">=0")
     precision: Precision = "auto"   # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
     channels_last: bool = True      # CUDA only
     compile: bool = False
-    checkpoint_every: int = 100     # steps; 0 = only at the end
-    log_every: int = 10
+    checkpoint_every: int = ranged(100, ">=0")  # steps; 0 = only at the end
+    log_every: int = ranged(10, ">=1")
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-@dataclass(frozen=True)
+@params_class
 class SeamLossParams:
-    scale: float = 0.3          # the equivariant transform: downscale by this factor
-    ohem_ratio: float = 0.2     # ECR keeps the top 20 % of C·h·w errors per image
+    scale: float = ranged(0.3, "(0,1)")  # the equivariant transform: downscale by this factor
+    ohem_ratio: float = ranged(0.2, "(0,1]")  # ECR keeps the top 20 % of C·h·w errors per image
 
 
-@dataclass(frozen=True)
+@params_class
 class TrainClsParams:
     method: Literal["seam", "cam"] = "seam"
     backbone: str = "efficientnet_lite0"    # any registered backbone
     weights: str = "packaged"               # pretrained backbone file ("packaged" = the embedded Lite0)
-    output_stride: int = 16
+    output_stride: int = ranged(16, ">=1")
     split: str = "train"
-    resize_long: list[int] = field(default_factory=lambda: [160, 256])
-    crop: int = 160
-    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
+    resize_long: list[int] = ranged([160, 256], ">=16")
+    crop: int = ranged(160, ">=16")
+    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
     seam: SeamLossParams = field(default_factory=SeamLossParams)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
 
-@dataclass(frozen=True)
+@params_class
 class InferCamParams:
     split: str = "train"
-    scales: list[float] = field(default_factory=lambda: [0.5, 1.0, 1.5, 2.0])
+    scales: list[float] = ranged([0.5, 1.0, 1.5, 2.0], ">0")
     flip: bool = True
     normalisation: Literal["auto", "minmax", "max"] = "auto"   # auto: seam min-max, cam max
     maps: Literal["native", "gradcam", "gradcampp"] = "native"   # native: CAM / SEAM PCM
     device: str = "auto"
     precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
-    batch_images: int = 0           # images of one size per batch; 0 = 4 on CUDA, 1 on CPU
+    batch_images: int = ranged(0, ">=0")  # images of one size per batch; 0 = 4 on CUDA, 1 on CPU
 
 
-@dataclass(frozen=True)
+@params_class
 class EvalCamParams:
     split: str = "train"
-    workers: int = 0
+    workers: int = ranged(0, ">=0")
 
 
-@dataclass(frozen=True)
+@params_class
 class CrfParams:
     """Dense-CRF kernel settings (named sets in wsss.refine.crf.CRF_PRESETS)."""
 
-    iterations: int = 10
-    gaussian_sxy: float = 3
-    gaussian_compat: float = 3
-    bilateral_sxy: float = 80
-    bilateral_srgb: float = 13
-    bilateral_compat: float = 10
+    iterations: int = ranged(10, ">=0")
+    gaussian_sxy: float = ranged(3, ">0")
+    gaussian_compat: float = ranged(3, ">=0")
+    bilateral_sxy: float = ranged(80, ">0")
+    bilateral_srgb: float = ranged(13, ">0")
+    bilateral_compat: float = ranged(10, ">=0")
 
 
-@dataclass(frozen=True)
+@params_class
 class CrfStageParams:
     split: str = "train"
     low_alpha: float = 4.0          # la: confident foreground (SEAM 4); <= 0: auto (crf_alpha.bracketing_alphas)
@@ -247,35 +308,35 @@ class CrfStageParams:
     crf: CrfParams = field(default_factory=CrfParams)
     backend: CrfBackend = "pydensecrf"
     device: str = "auto"            # the torch backend's device (CUDA: one process, images in turn)
-    workers: int = 0
+    workers: int = ranged(0, ">=0")
 
 
-@dataclass(frozen=True)
+@params_class
 class TrainAffParams:
     backbone: str = "efficientnet_lite0"
     weights: str = "packaged"
-    output_stride: int = 8
+    output_stride: int = ranged(8, ">=1")
     split: str = "train"
-    crop: int = 160
-    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
-    radius: int = 5
+    crop: int = ranged(160, ">=16")
+    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
+    radius: int = ranged(5, ">=1")
     engine: EngineConfig = field(default_factory=EngineConfig)
 
 
-@dataclass(frozen=True)
+@params_class
 class RandomWalkParams:
     split: str = "train"
     alpha: float = 6.0              # background (1 − max)^α of the start scores (SEAM 6, psa 16); <= 0: auto
-    beta: float = 8.0               # A^β
-    logt: int = 6                   # t = 2^logt steps (SEAM 6, psa 8)
-    batch: int = 8                  # images walked together (block-diagonal)
+    beta: float = ranged(8.0, ">0")  # A^β
+    logt: int = ranged(6, "[0,16]")  # t = 2^logt steps (SEAM 6, psa 8)
+    batch: int = ranged(8, ">=1")  # images walked together (block-diagonal)
     device: str = "auto"
 
 
-@dataclass(frozen=True)
+@params_class
 class EvalLabelsParams:
     split: str = "train"
-    workers: int = 0
+    workers: int = ranged(0, ">=0")
 
 
 def _segmentation_optim() -> OptimConfig:
@@ -283,34 +344,34 @@ def _segmentation_optim() -> OptimConfig:
     return OptimConfig(lr=1e-3, momentum=0.9)
 
 
-@dataclass(frozen=True)
+@params_class
 class TrainSegParams:
     arch: Literal["largefov", "aspp"] = "largefov"   # DeepLab-v1 (SEAM) | DeepLab-v2
     labels: str = "labels/rw"               # pseudo labels of train_seg@seam (MCIS/GETAM pass their own)
-    classifier_std: float = 0.0             # > 0: LargeFOV's last 1×1 starts normal(0, std) (0: He init)
+    classifier_std: float = ranged(0.0, ">=0")  # > 0: LargeFOV's last 1×1 starts normal(0, std) (0: He init)
     backbone: str = "efficientnet_lite0"    # paper: resnet38 (largefov) or resnet101 (aspp)
     weights: str = "packaged"
-    output_stride: int = 8
+    output_stride: int = ranged(8, ">=1")
     split: str = "train"                    # images whose pseudo labels train the network
-    scale_range: list[float] = field(default_factory=lambda: [0.5, 2.0])
-    crop: int = 321
-    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
+    scale_range: list[float] = ranged([0.5, 2.0], ">0")
+    crop: int = ranged(321, ">=16")
+    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
     engine: EngineConfig = field(default_factory=lambda: EngineConfig(batch_size=10, optim=_segmentation_optim()))
 
 
-@dataclass(frozen=True)
+@params_class
 class InferSegParams:
     split: str = "val"
-    scales: list[float] = field(default_factory=lambda: [0.5, 0.75, 1.0, 1.25, 1.5, 1.75])
-    sizes: list[int] = field(default_factory=list)  # if set: views resized to size × size instead (GETAM)
+    scales: list[float] = ranged([0.5, 0.75, 1.0, 1.25, 1.5, 1.75], ">0")
+    sizes: list[int] = ranged([], ">=16")  # if set: views resized to size × size instead (GETAM)
     flip: bool = True
     average: Literal["probs", "logits"] = "probs"   # softmax per view, then mean | mean, then softmax
     crf: Literal["none", "seam", "irn", "getam", "mcis"] = "none"   # a dense-CRF preset
-    crf_workers: int = 0            # CRF processes (0 = all cores)
+    crf_workers: int = ranged(0, ">=0")  # CRF processes (0 = all cores)
     crf_backend: CrfBackend = "pydensecrf"   # torch on a CUDA device runs the CRF there, in this process
     device: str = "auto"
     precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
-    class_threshold: float = 0.0    # > 0: classes the stage's classifier scores below this are not predicted
+    class_threshold: float = ranged(0.0, "[0,1]")  # > 0: classes the stage's classifier scores below this are not predicted
 
 
 def _mcis_optim() -> OptimConfig:
@@ -319,39 +380,39 @@ def _mcis_optim() -> OptimConfig:
                        step_epochs=[5, 10], step_gamma=0.1)
 
 
-@dataclass(frozen=True)
+@params_class
 class TrainMcisParams:
     backbone: str = "efficientnet_lite0"    # paper: vgg16 (weights: a local torchvision vgg16 .pth)
     weights: str = "packaged"
-    output_stride: int = 16                 # vgg16: 8
+    output_stride: int = ranged(16, ">=1")  # vgg16: 8
     split: str = "train"
-    size: int = 256                         # images are resized to size × size (aspect ignored, as MCIS)
-    color_jitter: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.3, 0.1])
-    width: int = 512                        # channels of the three extra convs
-    head_std: float = 0.0                   # 0: MCIS's He init of the 1×1 heads; > 0: normal(0, head_std)
-    contrastive_from_epoch: int = 2         # 0-based epoch where the exclusive-label loss starts
+    size: int = ranged(256, ">=16")  # images are resized to size × size (aspect ignored, as MCIS)
+    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
+    width: int = ranged(512, ">=1")  # channels of the three extra convs
+    head_std: float = ranged(0.0, ">=0")  # 0: MCIS's He init of the 1×1 heads; > 0: normal(0, head_std)
+    contrastive_from_epoch: int = ranged(2, ">=0")  # 0-based epoch where the exclusive-label loss starts
     engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=15, batch_size=5, optim=_mcis_optim()))
 
 
-@dataclass(frozen=True)
+@params_class
 class LocaliseMcisParams:
     split: str = "train"            # images are resized to train_mcis.size, the size the network learnt
-    related: int = 3                # related images drawn per present class (with replacement)
-    gate: float = 0.1               # a map joins the average only if sigmoid(its mean) > gate
-    seed: int = 0
+    related: int = ranged(3, ">=1")  # related images drawn per present class (with replacement)
+    gate: float = ranged(0.1, "[0,1]")  # a map joins the average only if sigmoid(its mean) > gate
+    seed: int = ranged(0, ">=0")
     device: str = "auto"
     precision: Precision = "auto"
 
 
-@dataclass(frozen=True)
+@params_class
 class McisLabelsParams:
     split: str = "train"
-    fg_threshold: float = 0.3       # channels below this are zeroed
-    att_threshold: float = 0.95     # localisation above this counts as salient
-    conflict_threshold: float = 0.99  # pixels where two channels exceed this are ignored
-    bg_saliency: int = 32           # background pixels with saliency ≥ this are ignored
-    min_foreground: float = 0.01    # images with less labelled foreground are ignored entirely
-    workers: int = 0
+    fg_threshold: float = ranged(0.3, "[0,1]")  # channels below this are zeroed
+    att_threshold: float = ranged(0.95, "[0,1]")  # localisation above this counts as salient
+    conflict_threshold: float = ranged(0.99, "[0,1]")  # pixels where two channels exceed this are ignored
+    bg_saliency: int = ranged(32, "[0,255]")  # background pixels with saliency ≥ this are ignored
+    min_foreground: float = ranged(0.01, "[0,1]")  # images with less labelled foreground are ignored entirely
+    workers: int = ranged(0, ">=0")
 
 
 def _getam_optim() -> OptimConfig:
@@ -360,48 +421,48 @@ def _getam_optim() -> OptimConfig:
     return OptimConfig(lr=0.04, momentum=5e-4, weight_decay=0.0, lr_mult=[1.0, 1.0, 1.0, 1.0])
 
 
-@dataclass(frozen=True)
+@params_class
 class GetamMapParams:
-    start_block: int = 6                # maps sum blocks start_block … last (GETAM: 6–11 of 12)
-    pamr_dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 12, 24])
-    pamr_iterations: int = 10           # 0 = no PAMR
-    peak_eps: float = 1e-5              # maps / (peak + peak_eps) (GETAM: 1e-5)
+    start_block: int = ranged(6, ">=0")  # maps sum blocks start_block … last (GETAM: 6–11 of 12)
+    pamr_dilations: list[int] = ranged([1, 2, 4, 8, 12, 24], ">=1")
+    pamr_iterations: int = ranged(10, ">=0")  # 0 = no PAMR
+    peak_eps: float = ranged(1e-5, ">0")  # maps / (peak + peak_eps) (GETAM: 1e-5)
 
 
-@dataclass(frozen=True)
+@params_class
 class CompletionParams:
-    gamma: float = 32.0                 # background score (1 − max)^γ
-    percentile: float = 0.9             # completion mines activations above this percentile
-    opening: int = 10                   # side of the square opening that removes small regions
-    saliency_threshold: float = 0.0     # saliency > this is salient (GETAM: PNG > 0)
+    gamma: float = ranged(32.0, ">=0")  # background score (1 − max)^γ
+    percentile: float = ranged(0.9, "[0,1]")  # completion mines activations above this percentile
+    opening: int = ranged(10, ">=0")  # side of the square opening that removes small regions
+    saliency_threshold: float = ranged(0.0, ">=0")  # saliency > this is salient (GETAM: PNG > 0)
 
 
-@dataclass(frozen=True)
+@params_class
 class DenseEnergyParams:
-    weight: float = 1e-7                # 0 = off (GETAM: 1e-7, as RRM)
-    sigma_rgb: float = 15.0
-    sigma_xy: float = 100.0
-    scale: float = 0.5                  # the loss runs at this fraction of the crop
+    weight: float = ranged(1e-7, ">=0")  # 0 = off (GETAM: 1e-7, as RRM)
+    sigma_rgb: float = ranged(15.0, ">0")
+    sigma_xy: float = ranged(100.0, ">0")
+    scale: float = ranged(0.5, "(0,1]")  # the loss runs at this fraction of the crop
 
 
-@dataclass(frozen=True)
+@params_class
 class TrainGetamParams:
     encoder: str = "vit_b_r50"          # vit_b16 | deit_b16 | deit_b16_distilled | vit_b_r50 | lite0_vit_tiny
     weights: str = ""                   # local timm weight file (demo encoder: Lite0 stem, "packaged")
-    depth: int = 6                      # transformer blocks of lite0_vit_tiny only
-    features: int = 256                 # DPT decoder width
+    depth: int = ranged(6, ">=1")  # transformer blocks of lite0_vit_tiny only
+    features: int = ranged(256, ">=1")  # DPT decoder width
     split: str = "train"
-    resize_long: list[int] = field(default_factory=lambda: [230, 292])
-    crop: int = 256
-    cls_epochs: int = 10                # phase 1 (classification only); the rest is phase 2
-    seg_lr_scale: float = 0.1           # phase-2 LR factor
+    resize_long: list[int] = ranged([230, 292], ">=16")
+    crop: int = ranged(256, ">=16")
+    cls_epochs: int = ranged(10, ">=0")  # phase 1 (classification only); the rest is phase 2
+    seg_lr_scale: float = ranged(0.1, ">0")  # phase-2 LR factor
     saliency_loss: Literal["intent", "as_written", "off"] = "intent"   # intent: target 1 − saliency
     dense_energy: DenseEnergyParams = field(default_factory=DenseEnergyParams)
     # Online pseudo labels use localise_getam.maps and getam_labels.completion (one source for both variants).
     engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=20, batch_size=4, optim=_getam_optim()))
 
 
-@dataclass(frozen=True)
+@params_class
 class LocaliseGetamParams:
     split: str = "train"
     maps: GetamMapParams = field(default_factory=GetamMapParams)
@@ -409,7 +470,7 @@ class LocaliseGetamParams:
     precision: Precision = "auto"
 
 
-@dataclass(frozen=True)
+@params_class
 class GetamLabelsParams:
     split: str = "train"
     completion: CompletionParams = field(default_factory=CompletionParams)
@@ -417,12 +478,12 @@ class GetamLabelsParams:
 
 
 # params.yaml section → its dataclass (train_cls holds one TrainClsParams per method).
-@dataclass(frozen=True)
+@params_class
 class LaunchParams:
     """Processes per training and inference stage: > 1 makes such a stage start itself under torchrun
     (one process per GPU, or gloo processes on a CPU); a run already under torchrun is left as it is."""
 
-    processes: int = 1
+    processes: int = ranged(1, ">=1")
 
 
 PARAMS_SECTIONS: dict[str, type] = {
@@ -436,3 +497,29 @@ PARAMS_SECTIONS: dict[str, type] = {
     "getam_labels": GetamLabelsParams, "eval_getam_labels": EvalLabelsParams,
     "infer_getam": InferSegParams, "train_cls": TrainClsParams,
 }
+
+
+def with_shared_engine(section, shared) -> dict:
+    """A training section whose ``engine`` keys fall back to the top-level ``engine`` section's."""
+    if not isinstance(section, dict) or not isinstance(shared, dict):
+        return section
+    own = section.get("engine") or {}
+    return {**section, "engine": {**shared, **own} if isinstance(own, dict) else own}
+
+
+def check_params_document(document: dict, where: str = "params.yaml") -> None:
+    """Build every section of a whole params document as the stages would (types and ranges); the
+    first bad value raises ConfigError naming its key."""
+    if not isinstance(document, dict):
+        raise ConfigError(f"{where}: expected a mapping of sections")
+    shared = document.get("engine")
+    for name, cls in PARAMS_SECTIONS.items():
+        if name not in document:
+            continue
+        section = document[name]
+        entries = section.items() if name == "train_cls" and isinstance(section, dict) else [(None, section)]
+        for key, entry in entries:
+            if any(f.name == "engine" for f in dataclasses.fields(cls)) and name != "engine":
+                entry = with_shared_engine(entry, shared)
+            from_dict(cls, entry, where=f"{where}:{name}" + (f".{key}" if key else ""))
+

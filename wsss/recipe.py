@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from wsss import io
+from wsss.config import check_params_document
 from wsss.errors import ConfigError
 
 
@@ -76,6 +77,7 @@ def apply_recipe(params_file: str | Path, recipe_file: str | Path | None, sets: 
         changed += merge(document, overlay)
     for text in sets:
         changed += merge(document, parse_set(text))
+    check_params_document(document, str(params_file))   # nothing is written unless every value is valid
     buffer = StringIO()
     round_trip.dump(document, buffer)
     io.write_text(params_file, buffer.getvalue())
