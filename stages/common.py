@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 import os
@@ -62,6 +63,18 @@ def relaunch_under_torchrun(processes: int) -> int:
                "-m", module, *sys.argv[1:]]
     logging.getLogger("stages").info("launching %d processes: %s", processes, " ".join(command[1:]))
     return subprocess.run(command).returncode
+
+
+def stage_arguments(*names: str) -> list[str]:
+    """The running stage's positional arguments, by name; a missing or extra one prints a usage line
+    (argparse) instead of a traceback."""
+    entry = sys.modules["__main__"]
+    summary = (entry.__doc__ or "").strip().splitlines()[:1]
+    parser = argparse.ArgumentParser(prog=f"python -m {entry.__spec__.name}", description=" ".join(summary))
+    for name in names:
+        parser.add_argument(name)
+    parsed = parser.parse_args()
+    return [getattr(parsed, name) for name in names]
 
 
 def main(run, distributed: bool = False) -> None:

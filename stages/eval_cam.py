@@ -1,11 +1,10 @@
 """Stage ``eval_cam@<method>``: background-threshold curve of the CAMs, best mIoU, mFP/mFN."""
 
 import logging
-import sys
 
 import pandas as pd
 
-from stages.common import load_section, main
+from stages.common import load_section, main, stage_arguments
 from wsss import io, metrics
 from wsss.config import EvalCamParams
 from wsss.data.dataset import Dataset
@@ -13,7 +12,7 @@ from wsss.evaluate import evaluate_cams, threshold_curve
 
 
 def run() -> None:
-    name = sys.argv[1]
+    (name,) = stage_arguments("method")
     params = load_section("eval_cam", EvalCamParams)
     names = Dataset("data/prepared").class_names
     confusions = evaluate_cams("data/prepared", params.split, f"cams/{name}", metrics.SEAM_THRESHOLDS, params.workers)

@@ -4,9 +4,8 @@ Usage: python -m stages.eval_labels <params section> <label folder> <name>
 """
 
 import logging
-import sys
 
-from stages.common import load_section, main
+from stages.common import load_section, main, stage_arguments
 from wsss import io, metrics
 from wsss.config import EvalLabelsParams
 from wsss.data.dataset import Dataset
@@ -14,7 +13,7 @@ from wsss.evaluate import evaluate_label_maps
 
 
 def run() -> None:
-    section, folder, name = sys.argv[1:4]
+    section, folder, name = stage_arguments("section", "folder", "name")
     params = load_section(section, EvalLabelsParams)
     names = Dataset("data/prepared").class_names
     result = metrics.scores(evaluate_label_maps("data/prepared", params.split, folder, params.workers), names)

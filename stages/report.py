@@ -5,15 +5,14 @@ Usage: python -m stages.report <seam|mcis|getam>
 
 import logging
 import shutil
-import sys
 from pathlib import Path
 
-from stages.common import main
+from stages.common import main, stage_arguments
 from wsss.report.page import build_report
 
 
 def run() -> None:
-    pipeline = sys.argv[1]
+    (pipeline,) = stage_arguments("pipeline")
     out = Path("report") / pipeline
     shutil.rmtree(out, ignore_errors=True)  # no tiles left over from an earlier selection
     path = build_report(Path("."), out, pipeline)

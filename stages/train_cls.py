@@ -4,15 +4,14 @@ Usage: python -m stages.train_cls <cam|seam>
 """
 
 import shutil
-import sys
 
-from stages.common import load_section, main
+from stages.common import load_section, main, stage_arguments
 from wsss.config import TrainClsParams
 from wsss.train.classifier import train_classifier
 
 
 def run() -> None:
-    name = sys.argv[1]
+    (name,) = stage_arguments("method")
     params = load_section("train_cls", TrainClsParams, key=name)
     work = f"work/train_cls_{name}"
     train_classifier("data/prepared", params, f"models/cls_{name}.pt", work, live_dir=f"logs/train_cls_{name}")

@@ -4,15 +4,14 @@ Usage: python -m stages.train_seg <method> <pseudo-label folder>
 """
 
 import shutil
-import sys
 
-from stages.common import load_section, main
+from stages.common import load_section, main, stage_arguments
 from wsss.config import TrainSegParams
 from wsss.train.segmentation import train_segmenter
 
 
 def run() -> None:
-    name, labels = sys.argv[1:3]
+    name, labels = stage_arguments("method", "labels")
     params = load_section("train_seg", TrainSegParams)
     work = f"work/train_seg_{name}"
     train_segmenter("data/prepared", labels, params, f"models/seg_{name}.pt", work, live_dir=f"logs/train_seg_{name}")

@@ -159,3 +159,13 @@ def test_launch_section_is_checked(tmp_path):
     (tmp_path / "params.yaml").write_text("launch: {gpus: 2}\n")
     with pytest.raises(ConfigError, match="gpus"):
         launch_processes(tmp_path / "params.yaml")
+
+
+@pytest.mark.parametrize("argv, missing", [(["stages.train_cls"], "method"),
+                                            (["stages.train_seg", "seam"], "labels"),
+                                            (["stages.eval_labels", "eval_rw"], "folder, name")])
+def test_a_stage_without_its_arguments_prints_its_usage(argv, missing):
+    result = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True,
+                            cwd=Path(__file__).parents[1])
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"usage: python -m {argv[0]}" in result.stderr and f"required: {missing}" in result.stderr
