@@ -1,4 +1,5 @@
-"""Stage ``train_aff``: train AffinityNet on labels from the low/high-α CRF outputs."""
+"""Stage ``train_aff``: train AffinityNet on labels from the low/high-α CRF outputs (``train_aff.labels:
+crf``), or from a pseudo-label folder such as labels/sal."""
 
 import shutil
 
@@ -10,7 +11,9 @@ from wsss.train.affinity import train_affinity
 def run() -> None:
     params = load_section("train_aff", TrainAffParams)
     work = "work/train_aff"
-    train_affinity("data/prepared", "crf/la", "crf/ha", params, "models/affinity.pt", work, live_dir="logs/train_aff")
+    label_dir = None if params.labels == "crf" else params.labels
+    train_affinity("data/prepared", "crf/la", "crf/ha", params, "models/affinity.pt", work, live_dir="logs/train_aff",
+                   label_dir=label_dir)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -119,3 +119,23 @@ def test_affinity_training_refuses_incomplete_crf_folders_before_it_starts(tmp_p
     with pytest.raises(DataError, match="nothing: not a localisation-map folder"):
         train_affinity(run / "data", tmp_path / "nothing", tmp_path / "la", aff, tmp_path / "aff.pt", tmp_path / "w")
     assert not (tmp_path / "aff.pt").exists() and not (tmp_path / "w").exists()
+
+
+def test_affinity_from_pseudo_label_maps(run, tmp_path):
+    """train_aff.labels = a label folder: pure cells train, the crop's padding is ignored (not background),
+    and a training run writes a model the walk can use."""
+    from wsss.train.affinity import AffinityItems
+
+    aff = from_dict(TrainAffParams, {"labels": str(run / "dcrf"), "crop": 256, "engine": ENGINE})
+    items = AffinityItems(str(run / "data"), "", "", aff, [0.0] * 3, [1.0] * 3, label_dir=str(run / "dcrf"))
+    item = items(0, np.random.default_rng(0))
+    image_id = item["id"]
+    h, w = Dataset(run / "data").read_mask(image_id).shape
+    known = (h // 8) * (w // 8)      # the crop (256) is larger than the image: padding cells are unknown
+    assert item["bg"].sum() + item["fg"].sum() + item["neg"].sum() <= known * item["bg"].shape[0]
+    assert item["bg"].sum() > 0
+    train_affinity(run / "data", "", "", from_dict(TrainAffParams, {"crop": 64, "engine": ENGINE}),
+                   tmp_path / "aff.pt", tmp_path / "w", label_dir=run / "dcrf")
+    run_random_walk(run / "data", run / "cams", tmp_path / "aff.pt", RandomWalkParams(logt=2), tmp_path / "rw")
+    with pytest.raises(DataError, match="nothing: label-map folder not found"):
+        train_affinity(run / "data", "", "", aff, tmp_path / "b.pt", tmp_path / "w2", label_dir=tmp_path / "nothing")

@@ -313,6 +313,7 @@ class CrfStageParams:
 
 @params_class
 class TrainAffParams:
+    labels: str = "crf"             # crf: the la/ha CRF folders (SEAM) | a pseudo-label folder (labels/sal)
     backbone: str = "efficientnet_lite0"
     weights: str = "packaged"
     output_stride: int = ranged(8, ">=1")

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from wsss.losses.affinity import affinity_loss
-from wsss.refine.affinity_labels import affinity_label_grid, block_mean
+from wsss.refine.affinity_labels import IGNORE, affinity_label_grid, block_mean, label_map_grid
 from wsss.ops.pairs import pair_indices, pair_labels
 
 
@@ -72,3 +72,12 @@ def test_loss_uses_batch_wide_counts():
     assert out["fg"].item() == pytest.approx(expected_fg, rel=1e-5)
     assert out["neg"].item() == pytest.approx(expected_neg, rel=1e-5)
     assert out["loss"].item() == pytest.approx(expected_bg / 4 + expected_fg / 4 + expected_neg / 2, rel=1e-5)
+
+
+def test_label_map_grid_keeps_pure_cells_only():
+    label = np.zeros((4, 6), np.uint8)
+    label[:2, 2:4] = 3          # one whole cell of class 3
+    label[2:, 4] = 5            # half a cell: mixed with background
+    label[0, 5] = IGNORE        # an ignored pixel spoils its cell
+    grid = label_map_grid(label, 2)
+    np.testing.assert_array_equal(grid, [[0, 3, IGNORE], [0, 0, IGNORE]])

@@ -32,3 +32,12 @@ def affinity_label_grid(la_probs: np.ndarray, ha_probs: np.ndarray, block: int) 
     label[ha_arg == 0] = 0
     label[no_score] = IGNORE
     return label
+
+
+def label_map_grid(label: np.ndarray, block: int) -> np.ndarray:
+    """Label grid (h/block × w/block) from a pseudo-label map (255 = ignore): a cell whose pixels all
+    carry one label keeps it; a mixed cell (an object border, or ignored pixels) is ignored."""
+    h, w = label.shape
+    cells = label.reshape(h // block, block, w // block, block)
+    low, high = cells.min(axis=(1, 3)), cells.max(axis=(1, 3))
+    return np.where(low == high, low, IGNORE).astype(np.uint8)
