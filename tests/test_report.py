@@ -55,10 +55,23 @@ def partial_run(tmp_path):
 def test_partial_run_report(partial_run):
     path = build_report(partial_run, partial_run / "report", "seam", sample=2, worst=2)
     page = path.read_text()
-    assert page.count("not run yet") == 4  # every SEAM stage but the random walk
+    assert page.count("not run yet") == 5  # every SEAM stage but the random walk
     assert "50.0 %" in page and "Gallery: train" in page and "Confusion matrix: random walk on train" in page
     images = re.findall(r"src='(img/[^']+)'", page)
     assert images and all((path.parent / name).is_file() for name in images)
     assert (path.parent / "figures" / "confusion.png").is_file()
     # Nothing loads from the network: no scripts, no external sources or links (SVG namespaces only).
     assert "<script" not in page and not re.search(r"(src|href)=[\"']?https?:", page)
+
+
+def test_scores_are_each_stages_miou_in_percent(partial_run):
+    from wsss.errors import DataError
+    from wsss.report.build import PIPELINES
+    from wsss.report.scores import pipeline_scores
+
+    with pytest.raises(DataError, match="eval_cam_cam.json: file not found"):
+        pipeline_scores(partial_run, "seam")
+    for stage in PIPELINES["seam"]:
+        io.write_json(partial_run / stage.metrics, {"miou": 0.123456, "iou_a": 0.5})
+    scores = pipeline_scores(partial_run, "seam")
+    assert list(scores) == ["cam", "seam", "dcrf", "sal", "rw", "seg"] and set(scores.values()) == {12.35}

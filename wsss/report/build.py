@@ -18,28 +18,30 @@ class Stage:
     label: str
     metrics: str            # metrics JSON
     split: str
+    key: str                # its column in the pipeline's scores (metrics/<pipeline>.json)
     labels: str = ""        # label-map folder of the stage (galleries, confusion)
     cams: str = ""          # localisation-map folder (threshold = the metrics' best_threshold)
 
 
 PIPELINES: dict[str, list[Stage]] = {
     "seam": [
-        Stage("CAM seed", "metrics/eval_cam_cam.json", "train", cams="cams/cam"),
-        Stage("SEAM seed (PCM)", "metrics/eval_cam_seam.json", "train", cams="cams/seam"),
-        Stage("SEAM CAM + dCRF", "metrics/eval_cam_dcrf.json", "train", labels="labels/cam_dcrf"),
-        Stage("random walk", "metrics/eval_rw.json", "train", labels="labels/rw"),
-        Stage("DeepLab (val)", "metrics/eval_seg_seam.json", "val", labels="labels/seg_seam"),
+        Stage("CAM seed", "metrics/eval_cam_cam.json", "train", "cam", cams="cams/cam"),
+        Stage("SEAM seed (PCM)", "metrics/eval_cam_seam.json", "train", "seam", cams="cams/seam"),
+        Stage("SEAM CAM + dCRF", "metrics/eval_cam_dcrf.json", "train", "dcrf", labels="labels/cam_dcrf"),
+        Stage("saliency-guided labels", "metrics/eval_sal.json", "train", "sal", labels="labels/sal"),
+        Stage("random walk", "metrics/eval_rw.json", "train", "rw", labels="labels/rw"),
+        Stage("DeepLab (val)", "metrics/eval_seg_seam.json", "val", "seg", labels="labels/seg_seam"),
     ],
     "mcis": [
-        Stage("MCIS maps", "metrics/eval_cam_mcis.json", "train", cams="cams/mcis"),
-        Stage("MCIS labels", "metrics/eval_mcis_labels.json", "train", labels="labels/mcis"),
-        Stage("DeepLab (val)", "metrics/eval_seg_mcis.json", "val", labels="labels/seg_mcis"),
+        Stage("MCIS maps", "metrics/eval_cam_mcis.json", "train", "maps", cams="cams/mcis"),
+        Stage("MCIS labels", "metrics/eval_mcis_labels.json", "train", "labels", labels="labels/mcis"),
+        Stage("DeepLab (val)", "metrics/eval_seg_mcis.json", "val", "seg", labels="labels/seg_mcis"),
     ],
     "getam": [
-        Stage("GETAM maps", "metrics/eval_cam_getam.json", "train", cams="cams/getam"),
-        Stage("GETAM completed labels", "metrics/eval_getam_labels.json", "train", labels="labels/getam"),
-        Stage("GETAM end to end (val)", "metrics/eval_seg_getam.json", "val", labels="labels/seg_getam"),
-        Stage("DeepLab on GETAM labels (val)", "metrics/eval_seg_getam_ms.json", "val", labels="labels/seg_getam_ms"),
+        Stage("GETAM maps", "metrics/eval_cam_getam.json", "train", "maps", cams="cams/getam"),
+        Stage("GETAM completed labels", "metrics/eval_getam_labels.json", "train", "labels", labels="labels/getam"),
+        Stage("GETAM end to end (val)", "metrics/eval_seg_getam.json", "val", "e2e", labels="labels/seg_getam"),
+        Stage("DeepLab on GETAM labels (val)", "metrics/eval_seg_getam_ms.json", "val", "seg", labels="labels/seg_getam_ms"),
     ],
 }
 TRAINING_LOGS = {"seam": ["train_cls_cam", "train_cls_seam", "train_aff", "train_seg_seam"],
