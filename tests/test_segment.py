@@ -259,3 +259,36 @@ def test_a_classifier_of_other_classes_is_refused(tmp_path, segmenter):
     classifier = _classifier(tmp_path, "cam", ("background", "x", "y"), [1.0, 1.0])
     with pytest.raises(ConfigError, match="classes differ"):
         SegmentationRunner(segmenter, InferSegParams(scales=[1.0], device="cpu", class_threshold=0.5), classifier)
+
+
+def test_upsampled_argmax_is_the_argmax_of_bilinear_probabilities():
+    """Class by class (bounded memory), the labels of torch's bilinear resize of all probabilities."""
+    import torch.nn.functional as F
+
+    from wsss.segment import upsampled_argmax
+
+    probs = torch.rand(4, 9, 13).softmax(0)
+    full = F.interpolate(probs[None], (50, 71), mode="bilinear", align_corners=False)[0].argmax(0).numpy()
+    label = upsampled_argmax(probs.numpy(), (50, 71))
+    assert label.shape == (50, 71) and label.dtype == np.uint8
+    assert (label == full).mean() > 0.995          # cv2 and torch differ only in float rounding at ties
+    np.testing.assert_array_equal(upsampled_argmax(probs.numpy(), (9, 13)), probs.argmax(0).numpy())
+
+
+def test_max_side_segments_a_large_photo_shrunk_with_labels_at_full_size(tmp_path, segmenter, caplog):
+    import logging
+
+    from wsss.segment import reduced
+
+    image = np.random.default_rng(0).integers(0, 255, (90, 150, 3), dtype=np.uint8)
+    assert reduced(image, 60).shape == (36, 60, 3) and reduced(image, 150) is image and reduced(image, 0) is image
+    io.write_jpeg(tmp_path / "big.jpg", image)
+    for max_side, folder in ((60, "small"), (0, "full")):
+        params = InferSegParams(split="", scales=[1.0], device="cpu", max_side=max_side)
+        with caplog.at_level(logging.INFO, logger="wsss.segment"):
+            assert predict(segmenter, [tmp_path / "big.jpg"], tmp_path / folder, params) == (1, [])
+        assert io.read_label_png(tmp_path / folder / "big.png", 3).shape == (90, 150)
+    assert "150×90 image segmented at 60×36 (max_side 60)" in caplog.text
+    result = CliRunner().invoke(app, ["predict", str(segmenter), str(tmp_path / "big.jpg"), "-o", str(tmp_path / "c"),
+                                      "--max-side", "-1", "--device", "cpu"])
+    assert result.exit_code == 1 and "--max_side: -1 is out of range (allowed: >= 0)" in result.output

@@ -188,6 +188,8 @@ def predict(
                                     "GPU when --device is one)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     alpha: float = typer.Option(0.5, help="Overlay opacity of the class colours."),
+    max_side: int = typer.Option(2048, help="Photos with a longer side are segmented shrunk to it and their labels "
+                                 "upsampled: bounds memory (a 24-megapixel photo in under 4 GB on a CPU); 0 = full size."),
 ) -> None:
     """Segment images with a trained network: palette label PNGs plus colour overlays."""
     from wsss.config import InferSegParams, RangeError
@@ -207,7 +209,7 @@ def predict(
         _fail(WsssError(f"--scales {scales!r} / --sizes {sizes!r}: expected comma-separated numbers"))
     try:
         params = InferSegParams(split="", scales=scale_values, sizes=size_values, flip=flip, average=average, crf=crf,
-                                crf_backend=crf_backend, device=device)
+                                crf_backend=crf_backend, device=device, max_side=max_side)
     except RangeError as error:
         _fail(WsssError(f"--{error}"))
     try:

@@ -373,6 +373,7 @@ class InferSegParams:
     device: str = "auto"
     precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
     class_threshold: float = ranged(0.0, "[0,1]")  # > 0: classes the stage's classifier scores below this are not predicted
+    max_side: int = ranged(0, ">=0")  # > 0: longer images are segmented shrunk to this side, labels upsampled
 
 
 def _mcis_optim() -> OptimConfig:

@@ -70,16 +70,46 @@ def multiscale_probs(model, image: np.ndarray, scales=(1.0,), flip: bool = True,
     return (mean if average == "probs" else mean.softmax(0)).cpu().numpy()
 
 
+def reduced(image: np.ndarray, max_side: int) -> np.ndarray:
+    """The image shrunk (PIL area filter) so its longer side is at most ``max_side`` (0: unchanged)."""
+    h, w = image.shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return image
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.BOX))
+
+
+def upsampled_argmax(probs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Label map of size (H, W): the argmax over classes of the probabilities resized bilinearly
+    (half-pixel centres, as ``align_corners=False``), one class at a time, so memory holds two float
+    maps of the output instead of all C."""
+    if probs.shape[1:] == tuple(size):
+        return probs.argmax(0).astype(np.uint8)
+    import cv2
+
+    h, w = size
+    label = np.zeros((h, w), np.uint8)
+    best = cv2.resize(np.ascontiguousarray(probs[0], dtype=np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    for c in range(1, probs.shape[0]):
+        channel = cv2.resize(np.ascontiguousarray(probs[c], dtype=np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        better = channel > best
+        label[better] = c
+        np.maximum(best, channel, out=best)
+    return label
+
+
 def gated(probs: np.ndarray, seen: np.ndarray) -> np.ndarray:
     """C×H×W probabilities with the classes not ``seen`` removed and the rest renormalised."""
     kept = probs * seen[:, None, None]
     return kept / np.maximum(kept.sum(0, keepdims=True), 1e-12)
 
 
-def _crf_argmax(item: tuple[np.ndarray, np.ndarray], preset: str, backend: str, device: str) -> np.ndarray:
+def _crf_argmax(item: tuple[np.ndarray, np.ndarray, tuple[int, int]], preset: str, backend: str,
+                device: str) -> np.ndarray:
     single_threaded_worker()
-    image, probs = item
-    return dense_crf(image, probs, CRF_PRESETS[preset], backend, device).argmax(0).astype(np.uint8)
+    image, probs, size = item
+    return upsampled_argmax(dense_crf(image, probs, CRF_PRESETS[preset], backend, device), size)
 
 
 class SegmentationRunner:
@@ -127,22 +157,30 @@ class SegmentationRunner:
         seen[scores.argmax()] = True
         return np.concatenate([[True], seen])
 
-    def _prepared(self, items: Iterable, load: Callable[..., np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Probabilities per item; loading and view preparation run in prefetch threads."""
+    def _prepared(self, items: Iterable, load: Callable[..., np.ndarray]
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, tuple[int, int]]]:
+        """(image, probabilities, label size) per item; an image longer than ``params.max_side`` is
+        segmented shrunk and its label map upsampled to the image. Loading and view preparation run
+        in prefetch threads."""
         p = self.params
 
         def prepare(item):
             image = load(item)
-            return image, segmentation_views(image, p.scales, p.sizes, self.device)
+            size = image.shape[:2]
+            image = reduced(image, p.max_side)
+            if image.shape[:2] != size:
+                log.info("%d×%d image segmented at %d×%d (max_side %d), labels upsampled",
+                         size[1], size[0], image.shape[1], image.shape[0], p.max_side)
+            return image, size, segmentation_views(image, p.scales, p.sizes, self.device)
 
-        for image, views in prefetched(prepare, items):
-            yield image, self.probs(image, views)
+        for image, size, views in prefetched(prepare, items):
+            yield image, self.probs(image, views), size
 
     def run(self, items: Iterable, load: Callable[..., np.ndarray] = lambda image: image) -> Iterator[np.ndarray]:
         """One label map per item, in order; ``load(item)`` gives the image (by default items are images)."""
         if self.params.crf == "none":
-            for _, probs in self._prepared(items, load):
-                yield probs.argmax(0).astype(np.uint8)
+            for _, probs, size in self._prepared(items, load):
+                yield upsampled_argmax(probs, size)
             return
         fn = functools.partial(_crf_argmax, preset=self.params.crf, backend=self.params.crf_backend,
                                device=self.crf_device)
@@ -153,10 +191,10 @@ class SegmentationRunner:
         # The network runs here; CRFs of a chunk of images run in parallel processes.
         import multiprocessing
 
-        chunk: list[tuple[np.ndarray, np.ndarray]] = []
+        chunk: list[tuple[np.ndarray, np.ndarray, tuple[int, int]]] = []
         with multiprocessing.get_context("spawn").Pool(self.crf_workers) as pool:
-            for image, probs in self._prepared(items, load):
-                chunk.append((image, probs))
+            for item in self._prepared(items, load):
+                chunk.append(item)
                 if len(chunk) == 2 * self.crf_workers:
                     yield from pool.map(fn, chunk)
                     chunk = []
