@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import yaml
 
+from stages.restore import STAGE_ENV, restore_previous_outputs
 from wsss import io
 from wsss.config import LaunchParams, from_dict, with_shared_engine
 from wsss.errors import ConfigError, WsssError
@@ -77,16 +78,39 @@ def stage_arguments(*names: str) -> list[str]:
     return [getattr(parsed, name) for name in names]
 
 
+def put_back_previous_outputs() -> None:
+    """After a failure under ``dvc repro``: the stage's last good outputs back from DVC's cache (DVC
+    deleted them before running the stage), and one line saying so. Torchrun workers leave it to
+    the process that launched them."""
+    if "WORLD_SIZE" in os.environ:
+        return
+    restored, missing = restore_previous_outputs()
+    stage, log = os.environ.get(STAGE_ENV, "this stage"), logging.getLogger("stages")
+    if restored:
+        log.error("%s failed; its previous outputs are back from DVC's cache: %s", stage, ", ".join(restored))
+    if missing:
+        log.error("%s failed; not restorable (not in DVC's cache): %s", stage, ", ".join(missing))
+
+
 def main(run, distributed: bool = False) -> None:
     """Run a stage function with logging; a WsssError becomes a one-line message and exit code 1.
-    ``distributed`` stages start themselves under torchrun when ``launch.processes`` > 1."""
+    ``distributed`` stages start themselves under torchrun when ``launch.processes`` > 1. Whatever
+    the failure, the stage's previous outputs are put back (see :mod:`stages.restore`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    code = 0
     try:
-        if distributed and "WORLD_SIZE" not in os.environ:
-            processes = launch_processes()
-            if processes > 1:
-                sys.exit(relaunch_under_torchrun(processes))
-        run()
+        processes = launch_processes() if distributed and "WORLD_SIZE" not in os.environ else 1
+        if processes > 1:
+            code = relaunch_under_torchrun(processes)
+        else:
+            run()
     except WsssError as error:
         logging.getLogger("wsss").error("%s", error)
-        sys.exit(1)
+        code = 1
+    except BaseException as error:      # a traceback, Ctrl-C, or a usage error (argparse exits)
+        if not (isinstance(error, SystemExit) and not error.code):
+            put_back_previous_outputs()
+        raise
+    if code:
+        put_back_previous_outputs()
+        sys.exit(code)

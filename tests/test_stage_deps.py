@@ -95,3 +95,22 @@ def test_changed_external_files_rerun_prepare_and_unchanged_stay_cached(project)
     io.write_jpeg(data / "img" / "b.jpg", np.zeros((16, 20, 3), np.uint8))  # a replaced image
     assert "Running stage 'prepare'" in dvc(work, "repro", "prepare")
     assert prepared_digest(work) != second
+
+
+def test_a_failed_stage_under_dvc_repro_puts_its_previous_outputs_back(project):
+    """A corrupt photo fails `dvc repro prepare`; DVC has deleted data/prepared by then, and the stage
+    restores the last good index from DVC's cache, saying so; dvc status then shows only the change."""
+    work, data = project
+    dvc(work, "repro", "prepare")
+    before = {p.relative_to(work): p.read_bytes() for p in (work / "data" / "prepared").rglob("*") if p.is_file()}
+    (data / "img" / "b.jpg").write_bytes(b"not a jpeg")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", PYTHONPATH=str(work), PATH=path)
+    result = subprocess.run([sys.executable, "-m", "dvc", "repro", "prepare"], cwd=work, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "b.jpg" in result.stderr + result.stdout
+    assert "prepare failed; its previous outputs are back from DVC's cache: data/prepared" in result.stderr + result.stdout
+    after = {p.relative_to(work): p.read_bytes() for p in (work / "data" / "prepared").rglob("*") if p.is_file()}
+    assert after == before
+    status = dvc(work, "status", "prepare")
+    assert "changed deps" in status and "changed outs" not in status and "deleted" not in status
