@@ -15,9 +15,9 @@ from wsss.evaluate import evaluate_label_maps
 def run() -> None:
     section, folder, name = stage_arguments("section", "folder", "name")
     params = load_section(section, EvalLabelsParams)
-    names = Dataset("data/prepared").class_names
-    result = metrics.scores(evaluate_label_maps("data/prepared", params.split, folder, params.workers), names)
-    io.write_json(f"metrics/{name}.json", result)
+    dataset = Dataset("data/prepared")
+    result = metrics.scores(evaluate_label_maps("data/prepared", params.split, folder, params.workers), dataset.class_names)
+    io.write_json(f"metrics/{name}.json", {**result, "data": dataset.fingerprint()})
     logging.getLogger("stages.eval_labels").info("%s: mIoU %.2f", name, 100 * result["miou"])
 
 

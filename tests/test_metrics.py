@@ -65,3 +65,11 @@ def test_threshold_confusions_without_maps():
     gt = np.array([[0, 2]], np.uint8)
     out = metrics.cam_threshold_confusions(gt, np.array([], int), np.zeros((0, 1, 2), np.float32), 3, [0.1, 0.2])
     np.testing.assert_array_equal(out[0], [[1, 0, 0], [0, 0, 0], [1, 0, 0]])
+
+
+def test_background_sweep_defaults_to_seams_and_extends():
+    from wsss.metrics import SEAM_THRESHOLDS, background_thresholds
+
+    assert background_thresholds() == SEAM_THRESHOLDS and len(SEAM_THRESHOLDS) == 60
+    extended = background_thresholds(0.8)
+    assert extended[:60] == SEAM_THRESHOLDS and extended[-1] == 0.8 and len(extended) == 81

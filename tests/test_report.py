@@ -48,7 +48,10 @@ def partial_run(tmp_path):
     io.write_text(tmp_path / "src" / "classes.txt", "a\nb\n")
     index_folder(tmp_path / "src" / "img", tmp_path / "src" / "labels.csv", tmp_path / "src" / "classes.txt",
                  tmp_path / "run" / "data" / "prepared", mask_dir=tmp_path / "src" / "masks")
-    io.write_json(tmp_path / "run" / "metrics" / "eval_rw.json", {"miou": 0.5, "mfp": 0.1, "mfn": 0.4})
+    from wsss.data.dataset import Dataset
+
+    fingerprint = Dataset(tmp_path / "run" / "data" / "prepared").fingerprint()
+    io.write_json(tmp_path / "run" / "metrics" / "eval_rw.json", {"miou": 0.5, "mfp": 0.1, "mfn": 0.4, "data": fingerprint})
     return tmp_path / "run"
 
 
@@ -75,3 +78,19 @@ def test_scores_are_each_stages_miou_in_percent(partial_run):
         io.write_json(partial_run / stage.metrics, {"miou": 0.123456, "iou_a": 0.5})
     scores = pipeline_scores(partial_run, "seam")
     assert list(scores) == ["cam", "seam", "dcrf", "sal", "rw", "seg"] and set(scores.values()) == {12.35}
+
+
+def test_metrics_of_other_data_are_marked_stale_not_shown(partial_run):
+    """Committed demo metrics beside custom data: each is named stale, with both fingerprints, and
+    no number of it appears; the facts name the data and the params fingerprint."""
+    from wsss.data.dataset import Dataset
+
+    fingerprint = Dataset(partial_run / "data" / "prepared").fingerprint()
+    io.write_json(partial_run / "metrics" / "eval_cam_seam.json", {"miou": 0.777, "best_threshold": 0.3, "data": "0123456789ab"})
+    io.write_json(partial_run / "metrics" / "eval_cam_cam.json", {"miou": 0.666, "best_threshold": 0.59})
+    io.write_text(partial_run / "params.yaml", "engine: {seed: 0}\n")
+    page = build_report(partial_run, partial_run / "report", "seam", sample=1, worst=1).read_text()
+    assert f"stale: from other data (0123456789ab, this data {fingerprint})" in page
+    assert "stale: no data fingerprint" in page and "77.7 %" not in page and "66.6 %" not in page
+    assert f"fingerprint {fingerprint}" in page and "params fingerprint" in page
+    assert "50.0 %" in page and "this working tree (not committed)" in page

@@ -285,6 +285,7 @@ class InferCamParams:
 class EvalCamParams:
     split: str = "train"
     workers: int = ranged(0, ">=0")
+    last_threshold: float = ranged(0.59, "(0,1)")   # the sweep's last background score (SEAM: 0.59)
 
 
 @params_class

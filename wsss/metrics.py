@@ -16,6 +16,11 @@ from wsss.palette import IGNORE_INDEX
 SEAM_THRESHOLDS = tuple(i / 100 for i in range(60))
 
 
+def background_thresholds(last: float = 0.59) -> tuple[float, ...]:
+    """The background scores swept for a CAM's curve: 0.00, 0.01, … ``last`` (SEAM: 0.59)."""
+    return tuple(i / 100 for i in range(int(round(last * 100)) + 1))
+
+
 def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
     """C×C int64 matrix, rows = ground truth, columns = prediction."""
     if gt.shape != pred.shape:

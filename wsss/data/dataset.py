@@ -102,6 +102,20 @@ class Dataset:
             row[0]: np.asarray(row[1:], dtype=np.float32) for row in table.itertuples(index=False)
         }
 
+    def fingerprint(self) -> str:
+        """12 hex digits identifying the data: classes, labels, splits and the source files' digests
+        (not the folder paths, so a moved clone keeps its fingerprint). Metrics record it, and the
+        report refuses to show metrics of other data beside this data's images."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        files = [self.root / "classes.txt", self.root / "labels.csv", self.root / "source.json",
+                 *sorted((self.root / "splits").glob("*.txt"))]
+        for path in files:
+            if path.is_file():
+                digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:12]
+
     @property
     def num_classes(self) -> int:
         """Classes including background."""

@@ -115,13 +115,50 @@ def _device() -> str:
 
 
 def stage_times(root: Path, stages: list[Stage]) -> list[tuple[str, str]]:
-    """(stage, when its metrics were written): the order and spacing of the run."""
+    """(stage, when its metrics were produced): the commit that recorded the file, or "this working
+    tree" for metrics newer than the last commit (file times say when a clone was made, not a run)."""
     rows = []
     for stage in stages:
-        file = root / stage.metrics
-        if file.is_file():
-            rows.append((stage.label, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(file.stat().st_mtime))))
+        if not (root / stage.metrics).is_file():
+            continue
+        changed = subprocess.run(["git", "status", "--porcelain", "--", stage.metrics], cwd=root,
+                                 capture_output=True, text=True)
+        logged = subprocess.run(["git", "log", "-1", "--format=%ci (commit %h)", "--", stage.metrics], cwd=root,
+                                capture_output=True, text=True)
+        if changed.returncode or logged.returncode or changed.stdout.strip() or not logged.stdout.strip():
+            rows.append((stage.label, "this working tree (not committed)"))
+        else:
+            rows.append((stage.label, logged.stdout.strip()))
     return rows
+
+
+def data_facts(root: Path, index_dir: str | Path) -> dict[str, str]:
+    """The data source and fingerprint the report's images come from, and the params fingerprint."""
+    import hashlib
+
+    from wsss.data.dataset import Dataset
+
+    facts = {}
+    index = root / index_dir
+    if (index / "dataset.json").is_file():
+        source = json.loads((index / "source.json").read_text()).get("source", "?") if (index / "source.json").is_file() else "?"
+        facts["data"] = f"{Dataset(index).spec.name} ({source} source), fingerprint {Dataset(index).fingerprint()}"
+    params = root / "params.yaml"
+    if params.is_file():
+        facts["params fingerprint"] = hashlib.sha256(params.read_bytes()).hexdigest()[:12]
+    return facts
+
+
+def stale_reason(metrics: dict | None, fingerprint: str | None) -> str | None:
+    """Why metrics do not belong to the current data (None: they do, or there is no data to compare)."""
+    if metrics is None or fingerprint is None:
+        return None
+    recorded = metrics.get("data")
+    if recorded is None:
+        return "stale: no data fingerprint (written by an older version); rerun with dvc repro"
+    if recorded != fingerprint:
+        return f"stale: from other data ({recorded}, this data {fingerprint}); rerun with dvc repro"
+    return None
 
 
 def training_curves(root: Path, runs: list[str]) -> list[dict]:

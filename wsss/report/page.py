@@ -13,8 +13,8 @@ from wsss.data.dataset import Dataset
 from wsss.errors import DataError
 from wsss.progress import prefetched
 from wsss.report import charts, gallery
-from wsss.report.build import (PIPELINES, CURVES, TRAINING_LOGS, Stage, params_changed, read_metrics, run_facts,
-                               stage_times, threshold_curves, training_curves)
+from wsss.report.build import (PIPELINES, CURVES, TRAINING_LOGS, Stage, data_facts, params_changed, read_metrics,
+                               run_facts, stage_times, stale_reason, threshold_curves, training_curves)
 
 log = logging.getLogger(__name__)
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}
@@ -66,9 +66,18 @@ def build_report(root: str | Path, out_dir: str | Path, pipeline: str = "seam", 
                  sample: int = 6, worst: int = 6, seed: int = 0, index_dir: str | Path = "data/prepared") -> Path:
     root, out_dir = Path(root), Path(out_dir)
     stages = PIPELINES[pipeline]
-    scores = {s.label: read_metrics(root, s.metrics) for s in stages}
-    sections = [f"<h1>wsss run report: {pipeline.upper()} pipeline</h1>", _facts_table(root)]
-    sections.append(_metrics_table(root, stages, scores, revision))
+    index = root / index_dir
+    dataset = Dataset(index) if (index / "dataset.json").is_file() else None
+    fingerprint = dataset.fingerprint() if dataset is not None else None
+    scores, stale = {}, {}
+    for stage in stages:
+        metrics = read_metrics(root, stage.metrics)
+        reason = stale_reason(metrics, fingerprint)
+        scores[stage.label] = None if reason else metrics
+        if reason:
+            stale[stage.label] = reason
+    sections = [f"<h1>wsss run report: {pipeline.upper()} pipeline</h1>", _facts_table(root, index_dir)]
+    sections.append(_metrics_table(root, stages, scores, revision, stale))
     figures = out_dir / "figures"
     curves = threshold_curves(root, CURVES[pipeline])
     if curves:
@@ -80,8 +89,6 @@ def build_report(root: str | Path, out_dir: str | Path, pipeline: str = "seam", 
         sections.append("<h2>Training losses</h2>" + charts.render(
             charts.line_chart(training, "step", "value", "series", "training losses (DVCLive)"),
             figures / "training_losses.png"))
-    index = root / index_dir
-    dataset = Dataset(index) if (index / "dataset.json").is_file() else None
     views = [StageView(root, s, scores[s.label]) for s in stages]
     if dataset is not None:
         sections += _per_class_sections(dataset, [v for v in views if v.available], figures)
@@ -99,23 +106,26 @@ def build_report(root: str | Path, out_dir: str | Path, pipeline: str = "seam", 
     return path
 
 
-def _facts_table(root: Path) -> str:
-    rows = "".join(f"<tr><th class='l'>{k}</th><td class='l'>{html.escape(v)}</td></tr>" for k, v in run_facts(root).items())
+def _facts_table(root: Path, index_dir: str | Path) -> str:
+    facts = {**run_facts(root), **data_facts(root, index_dir)}
+    rows = "".join(f"<tr><th class='l'>{k}</th><td class='l'>{html.escape(v)}</td></tr>" for k, v in facts.items())
     return f"<table>{rows}</table>"
 
 
-def _metrics_table(root: Path, stages: list[Stage], scores: dict, revision: str | None) -> str:
+def _metrics_table(root: Path, stages: list[Stage], scores: dict, revision: str | None, stale: dict) -> str:
     head = "<tr><th class='l'>stage</th><th>split</th><th>mIoU</th><th>mFP</th><th>mFN</th><th>bg threshold</th>"
     head += f"<th>mIoU at {html.escape(revision)}</th><th>change</th></tr>" if revision else "</tr>"
     rows = []
     for stage in stages:
         s = scores[stage.label]
         if s is None:
+            why = html.escape(stale.get(stage.label, "not run yet"))
             rows.append(f"<tr><td class='l'>{stage.label}</td><td>{stage.split}</td>"
-                        f"<td class='missing' colspan='{6 if revision else 4}'>not run yet</td></tr>")
+                        f"<td class='missing' colspan='{6 if revision else 4}'>{why}</td></tr>")
             continue
         cells = [f"{100 * s['miou']:.1f} %", _pct(s.get("mfp")), _pct(s.get("mfn")),
-                 f"{s['best_threshold']:.2f}" if "best_threshold" in s else ""]
+                 (f"{s['best_threshold']:.2f}" + (" (sweep's end: mIoU understated)" if s.get("best_at_sweep_end") else ""))
+                 if "best_threshold" in s else ""]
         if revision:
             other = read_metrics(root, stage.metrics, revision)
             if other is None:
@@ -127,7 +137,7 @@ def _metrics_table(root: Path, stages: list[Stage], scores: dict, revision: str 
         rows.append(f"<tr><td class='l'>{stage.label}</td><td>{stage.split}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     times = "".join(f"<tr><td class='l'>{label}</td><td>{when}</td></tr>" for label, when in stage_times(root, stages))
     return (f"<h2>Metrics per stage</h2><table>{head}{''.join(rows)}</table>"
-            f"<details><summary>when each stage's metrics were written</summary><table>{times}</table></details>")
+            f"<details><summary>when each stage's metrics were produced</summary><table>{times}</table></details>")
 
 
 def _pct(value) -> str:
