@@ -30,6 +30,8 @@ def _label_chunk(ids: Sequence[str], index_dir: str, pred_root: str) -> np.ndarr
 def evaluate_label_maps(index_dir: str | Path, split: str, pred_root: str | Path, workers: int = 0) -> np.ndarray:
     """Summed C×C confusion matrix of the label PNGs in ``pred_root`` (sharded or flat) over a split."""
     ids = Dataset(index_dir).ids(split)
+    if not Path(pred_root).is_dir():
+        raise DataError(f"{pred_root}: label-map folder not found")
     fn = functools.partial(_label_chunk, index_dir=str(index_dir), pred_root=str(pred_root))
     parts = parallel_map(fn, chunked(ids, 32), workers, desc=f"eval {split}", unit="img", count_elements=True)
     return np.sum(parts, axis=0)

@@ -51,3 +51,18 @@ def test_empty_labels_dropped_by_default(custom):
     io.write_text(custom / "labels.csv", "image,labels\na.jpg,leaf\nb.jpg,\n")
     sizes = index_folder(custom / "img", custom / "labels.csv", custom / "classes.txt", custom / "out")
     assert sizes == {"train": 1}
+
+
+def test_image_names_without_extension_say_what_to_write(custom):
+    io.write_text(custom / "labels.csv", "image,labels\na,leaf\nb,stem\n")
+    with pytest.raises(DataError, match=r"labels.csv: the image column must give file names with one extension "
+                                         r"of .jpg, .jpeg, .png, .bmp \(e.g. photo1.jpg\); found: none$"):
+        index_folder(custom / "img", custom / "labels.csv", custom / "classes.txt", custom / "out")
+
+
+def test_evaluating_a_missing_label_folder_says_so(custom):
+    from wsss.evaluate import evaluate_label_maps
+
+    index_folder(custom / "img", custom / "labels.csv", custom / "classes.txt", custom / "out")
+    with pytest.raises(DataError, match=r"nowhere: label-map folder not found$"):
+        evaluate_label_maps(custom / "out", "train", custom / "nowhere")

@@ -88,3 +88,10 @@ def test_saved_model_round_trips_and_is_world_readable(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "m.pt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_missing_project_model_names_the_stage_that_trains_it(tmp_path):
+    with pytest.raises(CheckpointError, match=r"seg_seam.pt: checkpoint not found \(dvc repro train_seg@seam trains it\)$"):
+        load_model(tmp_path / "models" / "seg_seam.pt")
+    with pytest.raises(CheckpointError, match=r"mine.pt: checkpoint not found$"):
+        load_model(tmp_path / "mine.pt")

@@ -64,7 +64,9 @@ def index_folder(
         raise DataError(f"{labels_csv}: duplicate image ids {dup[:5]}")
     extensions = {Path(name).suffix.lower() for name in table["image"]}
     if len(extensions) != 1 or not extensions <= set(IMAGE_EXTENSIONS):
-        raise DataError(f"{labels_csv}: images must share one extension of {IMAGE_EXTENSIONS}, found {extensions}")
+        found = ", ".join(sorted(e or "none" for e in extensions))
+        raise DataError(f"{labels_csv}: the image column must give file names with one extension of "
+                        f"{', '.join(IMAGE_EXTENSIONS)} (e.g. photo1.jpg); found: {found}")
     rows = []
     for image_id, name, text in zip(ids, table["image"], table["labels"]):
         if not (image_dir / name).is_file():

@@ -79,5 +79,6 @@ def fingerprint(params: PrepareParams, cache_file: str | Path | None = None) -> 
 
 def describe(digest: dict) -> str:
     """One line: how many files each source path holds."""
-    counts = [f"{p}: {v['files']} files" if "files" in v else f"{p}: missing" for p, v in digest["paths"].items()]
+    counts = [f"{p}: {v['files']} file{'' if v['files'] == 1 else 's'}" if "files" in v else f"{p}: missing"
+              for p, v in digest["paths"].items()]
     return ", ".join(counts) or "no external files"

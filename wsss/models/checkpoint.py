@@ -26,11 +26,23 @@ def save_model(path: str | Path, model: nn.Module, kind: str, spec: dict, extra:
     io.save_torch(path, state)
 
 
+# The pipeline stage that writes each model file of a project (dvc repro <stage> makes it).
+MODEL_STAGES = {"cls_cam.pt": "train_cls@cam", "cls_seam.pt": "train_cls@seam", "affinity.pt": "train_aff",
+                "seg_seam.pt": "train_seg@seam", "mcis.pt": "pipelines/mcis/dvc.yaml:train_mcis",
+                "seg_mcis.pt": "pipelines/mcis/dvc.yaml:train_seg_mcis", "getam.pt": "pipelines/getam/dvc.yaml:train_getam",
+                "seg_getam_ms.pt": "pipelines/getam/dvc.yaml:train_seg_getam_ms"}
+
+
+def _maker_hint(path: Path) -> str:
+    stage = MODEL_STAGES.get(path.name) if path.parent.name == "models" else None
+    return f" (dvc repro {stage} trains it)" if stage else ""
+
+
 def read_checkpoint(path: str | Path, kind: str | None) -> dict:
     """A wsss checkpoint of the given kind (None: any); anything else raises CheckpointError naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+        raise CheckpointError(f"{path}: checkpoint not found{_maker_hint(path)}")
     state = load_plain(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
         raise CheckpointError(f"{path}: not a wsss model checkpoint (use the import commands for original weights)")
