@@ -223,6 +223,66 @@ def predict(
         raise typer.Exit(1)
 
 
+@app.command("cam")
+def cam(
+    model: Path = typer.Argument(..., help="A classifier model file: CAM or SEAM (models/cls_<method>.pt), MCIS "
+                                 "(models/mcis.pt) or GETAM (models/getam.pt)."),
+    inputs: List[Path] = typer.Argument(..., help="Image files and/or folders (searched recursively)."),
+    classes: str = typer.Option("auto", help="Comma-separated class names, or auto: the classes the model scores "
+                                "at least --threshold on each photo (at least its best one)."),
+    out: Path = typer.Option(Path("cams_out"), "--out", "-o", help="Folder for <name>_<class>.jpg overlays and <name>.npz."),
+    maps: str = typer.Option("native", help="native (CAM, SEAM's PCM, MCIS co-attention, GETAM) | gradcam | "
+                             "gradcampp (CAM and SEAM classifiers)."),
+    scales: str = typer.Option("1.0", help="Comma-separated test scales (CAM/SEAM; the stages use 0.5,1.0,1.5,2.0)."),
+    flip: bool = typer.Option(True, help="Average with the horizontally flipped view (CAM/SEAM)."),
+    threshold: float = typer.Option(0.5, help="Score a class needs for --classes auto."),
+    size: int = typer.Option(256, help="MCIS input side: the size it was trained at (train_mcis.size)."),
+    max_side: int = typer.Option(1024, help="Photos with a longer side are shrunk to it first (0 = full size)."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    alpha: float = typer.Option(0.5, help="Overlay opacity of the heat map."),
+) -> None:
+    """Localisation maps of a trained classifier on your photos: heat-map overlays and arrays."""
+    from io import BytesIO
+
+    import numpy as np
+
+    from wsss import io
+    from wsss.cams.photos import PhotoLocaliser, heat_overlay
+    from wsss.progress import progress
+    from wsss.segment import image_files, prediction_stems, reduced
+
+    try:
+        scale_values = [float(v) for v in scales.split(",") if v.strip()]
+    except ValueError:
+        _fail(WsssError(f"--scales {scales!r}: expected comma-separated numbers"))
+    if not scale_values or min(scale_values) <= 0 or not 0 <= threshold <= 1 or size < 16 or max_side < 0:
+        _fail(WsssError("--scales must be > 0, --threshold in [0, 1], --size >= 16, --max-side >= 0"))
+    try:
+        localiser = PhotoLocaliser(model, maps, scale_values, flip, device, threshold, size)
+        requested = None if classes == "auto" else localiser.class_indices([c.strip() for c in classes.split(",") if c.strip()])
+        files = image_files(inputs)
+        if not files:
+            raise WsssError(f"no image files in {', '.join(map(str, inputs))}")
+        stems = prediction_stems(files, out)
+        photos, chosen = [], []
+        for path, _ in files:
+            image = reduced(io.read_image(path), max_side)
+            photos.append(image)
+            chosen.append(requested if requested is not None else localiser.auto_classes(image))
+        for k, (image, stem) in enumerate(progress(list(zip(photos, stems)), len(photos), desc="cam")):
+            partners = {c: [p for j, p in enumerate(photos) if j != k and c in chosen[j]] for c in chosen[k]}
+            result = localiser.maps(image, chosen[k], partners)
+            buffer = BytesIO()
+            np.savez(buffer, classes=np.array(result.classes), maps=result.maps.astype(np.float16))
+            io.write_bytes(stem.parent / f"{stem.name}.npz", buffer.getvalue())
+            for name, heat in zip(result.classes, result.maps):
+                io.write_jpeg(stem.parent / f"{stem.name}_{name}.jpg", heat_overlay(image, heat, alpha), quality=90)
+            typer.echo(f"{stem.name}: {', '.join(result.classes)}")
+    except WsssError as error:
+        _fail(error)
+    typer.echo(f"wrote maps of {len(photos)} photos to {out}")
+
+
 @app.command("recipe")
 def recipe(
     recipe_file: Optional[Path] = typer.Argument(None, help="A recipe, e.g. recipes/real-photo.yaml (omit to only --set)."),
