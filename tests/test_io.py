@@ -88,3 +88,14 @@ def test_saved_checkpoints_are_byte_reproducible(tmp_path):
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b" / "other.pt").read_bytes()
     assert torch.equal(torch.load(tmp_path / "a.pt")["weights"], state["weights"])
     assert list(tmp_path.glob(".*.tmp")) == []  # no temporary file left behind
+
+
+def test_written_files_follow_the_umask_and_import_changes_nothing(tmp_path):
+    """Importing wsss.io leaves the process umask alone; files get 0666 minus the umask."""
+    import subprocess
+    import sys
+
+    code = ("import os; os.umask(0o027); from wsss import io; assert os.umask(0o027) == 0o027; "
+            f"io.write_text({str(tmp_path / 'f.txt')!r}, 'x'); print(oct(os.stat({str(tmp_path / 'f.txt')!r}).st_mode & 0o777))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "0o640"

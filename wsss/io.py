@@ -7,6 +7,7 @@ shards (float16 maps of the present classes), metrics JSON, plot CSV, checkpoint
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -23,14 +24,18 @@ from wsss.errors import DataError
 from wsss.safe_pickle import load_npy_object
 
 
-def _file_mode() -> int:
-    """0666 minus the process umask: what ``open`` would give a new file (mkstemp gives 0600)."""
+@functools.lru_cache(maxsize=1)
+def file_mode() -> int:
+    """0666 minus the process umask: what ``open`` would give a new file (mkstemp gives 0600). Read
+    from /proc where it exists, so the process umask is never flipped, and only on the first write."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
     umask = os.umask(0o022)
     os.umask(umask)
     return 0o666 & ~umask
-
-
-FILE_MODE = _file_mode()
 
 
 @contextlib.contextmanager
@@ -39,7 +44,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
+    os.fchmod(fd, file_mode())
     os.close(fd)
     tmp_path = Path(tmp)
     try:
