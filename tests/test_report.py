@@ -94,3 +94,11 @@ def test_metrics_of_other_data_are_marked_stale_not_shown(partial_run):
     assert "stale: no data fingerprint" in page and "77.7 %" not in page and "66.6 %" not in page
     assert f"fingerprint {fingerprint}" in page and "params fingerprint" in page
     assert "50.0 %" in page and "this working tree (not committed)" in page
+
+
+def test_score_columns_are_unique_across_pipelines():
+    """dvc exp show names a column by its key alone only when no other metrics file has it."""
+    from wsss.report.build import PIPELINES
+
+    keys = [stage.key for stages in PIPELINES.values() for stage in stages]
+    assert len(keys) == len(set(keys))

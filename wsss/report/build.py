@@ -18,7 +18,7 @@ class Stage:
     label: str
     metrics: str            # metrics JSON
     split: str
-    key: str                # its column in the pipeline's scores (metrics/<pipeline>.json)
+    key: str                # its column in the pipeline's scores (metrics/<pipeline>.json), unique over pipelines
     labels: str = ""        # label-map folder of the stage (galleries, confusion)
     cams: str = ""          # localisation-map folder (threshold = the metrics' best_threshold)
 
@@ -33,15 +33,15 @@ PIPELINES: dict[str, list[Stage]] = {
         Stage("DeepLab (val)", "metrics/eval_seg_seam.json", "val", "seg", labels="labels/seg_seam"),
     ],
     "mcis": [
-        Stage("MCIS maps", "metrics/eval_cam_mcis.json", "train", "maps", cams="cams/mcis"),
-        Stage("MCIS labels", "metrics/eval_mcis_labels.json", "train", "labels", labels="labels/mcis"),
-        Stage("DeepLab (val)", "metrics/eval_seg_mcis.json", "val", "seg", labels="labels/seg_mcis"),
+        Stage("MCIS maps", "metrics/eval_cam_mcis.json", "train", "mcis_maps", cams="cams/mcis"),
+        Stage("MCIS labels", "metrics/eval_mcis_labels.json", "train", "mcis_labels", labels="labels/mcis"),
+        Stage("DeepLab (val)", "metrics/eval_seg_mcis.json", "val", "mcis_seg", labels="labels/seg_mcis"),
     ],
     "getam": [
-        Stage("GETAM maps", "metrics/eval_cam_getam.json", "train", "maps", cams="cams/getam"),
-        Stage("GETAM completed labels", "metrics/eval_getam_labels.json", "train", "labels", labels="labels/getam"),
-        Stage("GETAM end to end (val)", "metrics/eval_seg_getam.json", "val", "e2e", labels="labels/seg_getam"),
-        Stage("DeepLab on GETAM labels (val)", "metrics/eval_seg_getam_ms.json", "val", "seg", labels="labels/seg_getam_ms"),
+        Stage("GETAM maps", "metrics/eval_cam_getam.json", "train", "getam_maps", cams="cams/getam"),
+        Stage("GETAM completed labels", "metrics/eval_getam_labels.json", "train", "getam_labels", labels="labels/getam"),
+        Stage("GETAM end to end (val)", "metrics/eval_seg_getam.json", "val", "getam_e2e", labels="labels/seg_getam"),
+        Stage("DeepLab on GETAM labels (val)", "metrics/eval_seg_getam_ms.json", "val", "getam_seg", labels="labels/seg_getam_ms"),
     ],
 }
 TRAINING_LOGS = {"seam": ["train_cls_cam", "train_cls_seam", "train_aff", "train_seg_seam"],
