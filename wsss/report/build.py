@@ -141,8 +141,9 @@ def data_facts(root: Path, index_dir: str | Path) -> dict[str, str]:
     facts = {}
     index = root / index_dir
     if (index / "dataset.json").is_file():
+        dataset = Dataset(index)
         source = json.loads((index / "source.json").read_text()).get("source", "?") if (index / "source.json").is_file() else "?"
-        facts["data"] = f"{Dataset(index).spec.name} ({source} source), fingerprint {Dataset(index).fingerprint()}"
+        facts["data"] = f"{dataset.spec.name} ({source} source), fingerprint {dataset.fingerprint()}"
     params = root / "params.yaml"
     if params.is_file():
         facts["params fingerprint"] = hashlib.sha256(params.read_bytes()).hexdigest()[:12]
