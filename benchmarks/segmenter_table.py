@@ -5,6 +5,7 @@ labels as an oracle. Run from a prepared project (data/prepared, e.g. after `wss
 
     python benchmarks/segmenter_table.py gt ../shared/voc-sample/SegmentationClass engine.epochs=15
     python benchmarks/segmenter_table.py sal labels/sal engine.epochs=15 --classifier models/cls_seam.pt
+    python benchmarks/segmenter_table.py sal labels/sal engine.epochs=15 --infer crf=irn   # same model, new test
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from stages.common import read_params  # noqa: E402
 from wsss import metrics  # noqa: E402
 from wsss.config import InferSegParams, TrainSegParams, from_dict, with_shared_engine  # noqa: E402
 from wsss.data.dataset import Dataset  # noqa: E402
-from wsss.segment import SegmentationRunner, gated  # noqa: E402
+from wsss.refine.crf import CRF_PRESETS, dense_crf  # noqa: E402
+from wsss.segment import SegmentationRunner, gated, upsampled_argmax  # noqa: E402
 from wsss.train.segmentation import train_segmenter  # noqa: E402
 
 
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="train_seg keys, e.g. engine.epochs=15")
     parser.add_argument("--classifier", default="", help="classifier model file for gated rows")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[0.3, 0.5])
+    parser.add_argument("--infer", nargs="*", default=[], help="infer_seg keys for the test, e.g. crf=irn 'scales=[0.75,1,1.25]'")
     parser.add_argument("--out", default="work/segmenter_table")
     args = parser.parse_args()
     document = read_params()
@@ -59,7 +62,7 @@ def main() -> None:
         train_segmenter("data/prepared", args.labels, params, model, run_dir / "work")
         shutil.rmtree(run_dir / "work", ignore_errors=True)
     trained = time.perf_counter() - start
-    infer = from_dict(InferSegParams, {**document.get("infer_seg", {}), "class_threshold": 0.0})
+    infer = from_dict(InferSegParams, with_overrides({**document.get("infer_seg", {}), "class_threshold": 0.0}, args.infer))
     runner = SegmentationRunner(model, infer)
     gate = SegmentationRunner(model, infer, args.classifier) if args.classifier else None
     dataset = Dataset("data/prepared")
@@ -73,8 +76,12 @@ def main() -> None:
             gate.params = replace(infer, class_threshold=threshold)
             variants[f"gated at {threshold}"] = gated(probs, gate.seen_classes(image))
         for row, p in variants.items():
-            rows[row] = rows.get(row, np.zeros((c, c), np.int64)) + metrics.confusion_matrix(truth, p.argmax(0), c)
-    print(f"{args.name}: trained on {args.labels} with {' '.join(args.overrides) or 'params.yaml'} in {trained / 60:.1f} min")
+            if infer.crf != "none":     # the dense CRF of the test, on each variant's probabilities
+                p = dense_crf(image, p, CRF_PRESETS[infer.crf], "pydensecrf", "cpu")
+            label = upsampled_argmax(p, truth.shape)
+            rows[row] = rows.get(row, np.zeros((c, c), np.int64)) + metrics.confusion_matrix(truth, label, c)
+    print(f"{args.name}: trained on {args.labels} with {' '.join(args.overrides) or 'params.yaml'} in {trained / 60:.1f} min;"
+          f" tested with {' '.join(args.infer) or 'params.yaml'}")
     for row, confusion in rows.items():
         scores = metrics.scores(confusion, dataset.class_names)
         per_class = " ".join(f"{n}:{scores['iou_' + n]:.2f}" for n in dataset.class_names if scores["iou_" + n] is not None)

@@ -10,7 +10,7 @@ from wsss.config import InferSegParams
 from wsss.errors import ConfigError, DataError
 from wsss.models.deeplab import SegmenterSpec, build_segmenter
 from wsss.models.zoo import save_model
-from wsss.segment import image_files, multiscale_probs, predict
+from wsss.segment import image_files, multiscale_probs, predict, with_skips
 from wsss.viz import colorize, overlay
 
 
@@ -97,6 +97,35 @@ def test_predict_writes_labels_and_overlays_and_reports_bad_files(tmp_path, segm
     label = io.read_label_png(tmp_path / "out" / "nested" / "two.png", 3)
     assert label.shape == (33, 30)
     assert io.read_image(tmp_path / "out" / "one_overlay.jpg").shape == (40, 56, 3)
+
+
+def test_with_skips_yields_one_item_per_input_file():
+    errors: list[str] = []
+
+    def labels():                       # the reader skips a file before the 1st and two after the 2nd
+        errors.append("a")
+        yield "L1"
+        yield "L2"
+        errors.extend(["b", "c"])
+
+    assert list(with_skips(labels(), errors)) == ["L1", None, "L2", None, None]
+    assert list(with_skips(iter([]), ["x"])) == [None]
+
+
+def test_predict_progress_counts_skipped_files(tmp_path, segmenter, monkeypatch):
+    import wsss.segment as segment
+
+    counted = []
+
+    def counting(iterable, total=None, **_):
+        for item in iterable:
+            counted.append(item)
+            yield item
+
+    monkeypatch.setattr(segment, "progress", counting)
+    write_images(tmp_path / "in")       # two images and one broken file
+    predict(segmenter, [tmp_path / "in"], tmp_path / "out", InferSegParams(split="", scales=[1.0], device="cpu"))
+    assert len(counted) == 3
 
 
 def test_predict_with_crf_matches_file_order(tmp_path, segmenter):

@@ -241,6 +241,20 @@ def prediction_stems(files: list[tuple[Path, Path]], out_dir: Path) -> list[Path
     return stems
 
 
+def with_skips(labels: Iterable[np.ndarray], errors: list) -> Iterator[np.ndarray | None]:
+    """The labels, with one ``None`` after each for every entry ``errors`` has gained meanwhile (files the
+    reader skipped), and one per entry still unreported at the end: one item per input file."""
+    reported = 0
+    for label in labels:
+        yield label
+        while reported < len(errors):
+            reported += 1
+            yield None
+    while reported < len(errors):
+        reported += 1
+        yield None
+
+
 def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, params: InferSegParams,
             overlay_alpha: float = 0.5) -> tuple[int, list[str]]:
     """Write ``<name>.png`` (palette label map) and ``<name>_overlay.jpg`` per image under ``out_dir``.
@@ -271,8 +285,11 @@ def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str |
             yield image
 
     written = 0
-    # Labels come back in input order (CRF chunks included), so each pairs with the oldest pending image.
-    for label in progress(runner.run(readable_images()), len(files), desc="predict"):
+    # Labels come back in input order (CRF chunks included), so each pairs with the oldest pending image;
+    # a skipped file counts as one step too, so the bar ends at the number of files.
+    for label in progress(with_skips(runner.run(readable_images()), errors), len(files), desc="predict"):
+        if label is None:
+            continue
         stem, image = pending.popleft()
         io.write_label_png(stem.parent / f"{stem.name}.png", label)
         io.write_jpeg(stem.parent / f"{stem.name}_overlay.jpg", overlay(image, label, overlay_alpha), quality=90)
