@@ -106,7 +106,7 @@ def main() -> None:
             variants[f"gated at {threshold}"] = gated(probs, gate.seen_classes(image))
         for row, p in variants.items():
             if infer.crf != "none":     # the dense CRF of the test, on each variant's probabilities
-                p = dense_crf(image, p, CRF_PRESETS[infer.crf], "pydensecrf", "cpu")
+                p = dense_crf(image, p, CRF_PRESETS[infer.crf], infer.crf_backend, runner.crf_device)
             label = upsampled_argmax(p, truth.shape)
             rows[row] = rows.get(row, np.zeros((c, c), np.int64)) + metrics.confusion_matrix(truth, label, c)
     print(f"{args.name}: trained on {args.labels} with {' '.join(args.overrides) or 'params.yaml'} in {trained / 60:.1f} min;"
