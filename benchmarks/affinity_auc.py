@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from wsss.data.transforms import to_tensor
 from wsss.inference import open_inference
+from wsss.models.affinity import KIND as AFFINITY
 from wsss.ops.pairs import effective_radius, pair_affinities, pair_indices
 
 IGNORE = 255
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=40, help="the first N images of the split")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    loaded, share = open_inference(args.index, args.checkpoint, "affinity", args.split, args.device)
+    loaded, share = open_inference(args.index, args.checkpoint, [AFFINITY], args.split, args.device)
     model, dataset = loaded.model, share.dataset
     stride = model.backbone.output_stride
     learned = {True: [], False: []}

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from wsss.progress import default_workers, parallel_map
-from wsss.refine.crf import crf_placement, crf_with_alpha, single_threaded_worker
+from wsss.progress import default_workers, parallel_map, single_threaded_worker
+from wsss.refine.crf import crf_placement, crf_with_alpha
 
 
 def one(seed: int, backend: str, device: str) -> float:

@@ -15,13 +15,25 @@ import argparse
 
 import numpy as np
 import torch
+from timing import (
+    device_name,
+    engine_arguments,
+    per_item_seconds,
+    synchronize,
+    training_seconds,
+)
 
-from timing import device_name, engine_arguments, per_item_seconds, synchronize, training_seconds
 from wsss.cams.getam import block_relevance, refined_getam_maps
-from wsss.config import CompletionParams, DenseEnergyParams, EngineConfig, GetamMapParams, TrainGetamParams
-from wsss.models.getam import GetamSpec, build_getam
+from wsss.config import EngineConfig
 from wsss.devices import resolve_device
 from wsss.losses.getam import GetamLoss
+from wsss.models.getam import GetamSpec, build_getam
+from wsss.params.getam import (
+    CompletionParams,
+    DenseEnergyParams,
+    GetamMapParams,
+    TrainGetamParams,
+)
 
 
 def per_pair_maps(model, images: torch.Tensor, labels: torch.Tensor, start_block: int) -> None:
@@ -68,7 +80,7 @@ def main() -> None:
         energy = DenseEnergyParams(weight=1e-7 if args.energy_scale > 0 else 0.0, scale=args.energy_scale or 0.5)
         params = TrainGetamParams(cls_epochs=cls_epochs, dense_energy=energy)
         maps = GetamMapParams(start_block=args.start_block)
-        seconds = training_seconds(model, GetamLoss(params, maps, CompletionParams(), mean, std), make_item, config, args.warmup, args.steps)
+        seconds = training_seconds(model, GetamLoss(params, maps, CompletionParams()), make_item, config, args.warmup, args.steps)
         print(f"GETAM training {phase}: {args.steps * args.batch / seconds:.2f} img/s")
 
     model.train()

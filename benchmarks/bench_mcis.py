@@ -13,15 +13,15 @@ import argparse
 
 import numpy as np
 import torch
-
 from timing import device_name, engine_arguments, per_item_seconds, training_seconds
+
 from wsss.cams.coattention import coattention_maps
-from wsss.config import EngineConfig, LocaliseMcisParams, OptimConfig
-from wsss.data.transforms import to_tensor
-from wsss.data.transforms import square
-from wsss.losses.mcis import mcis_losses
+from wsss.config import EngineConfig, OptimConfig
+from wsss.data.transforms import square, to_tensor
 from wsss.devices import resolve_device
+from wsss.losses.mcis import McisLoss
 from wsss.models.coattention import McisSpec, build_mcis
+from wsss.params.mcis import LocaliseMcisParams
 
 
 def main() -> None:
@@ -52,7 +52,7 @@ def main() -> None:
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
                           precision=args.precision, compile=args.compile, checkpoint_every=0,
                           optim=OptimConfig(lr=1e-4, momentum=0.9, nesterov=True, decay_biases=True))
-    train_s = training_seconds(model, mcis_losses, make_item, config, args.warmup, args.steps)
+    train_s = training_seconds(model, McisLoss(), make_item, config, args.warmup, args.steps)
     print(f"device: {device_name(device)}; backbone {args.backbone} OS {args.output_stride}, batch {args.batch} pairs, "
           f"size {args.size}, precision {args.precision}")
     print(f"MCIS training: {args.steps * args.batch / train_s:.2f} pairs/s (4 pairings each, incl. data loading)")

@@ -20,15 +20,19 @@ import time
 from pathlib import Path
 
 import torch
-
 from timing import device_name, synchronize
+
 from wsss.cams.infer import infer_cams
-from wsss.config import (
-    CrfStageParams, InferCamParams, InferSegParams, PrepareParams, RandomWalkParams, TrainAffParams, TrainClsParams,
-    TrainSegParams, from_dict,
-)
+from wsss.config import InferSegParams, PrepareParams, TrainSegParams, from_dict
 from wsss.data.prepare import prepare_dataset
 from wsss.devices import resolve_device
+from wsss.params.seam import (
+    CrfStageParams,
+    InferCamParams,
+    RandomWalkParams,
+    TrainAffParams,
+    TrainClsParams,
+)
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
 from wsss.segment import infer_segmentation

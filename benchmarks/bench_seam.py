@@ -13,14 +13,21 @@ import argparse
 
 import numpy as np
 import torch
+from timing import (
+    device_name,
+    engine_arguments,
+    per_item_seconds,
+    pipelined_seconds,
+    training_seconds,
+)
 
 from wsss.cams.multiscale import batched_multiscale_cams, cam_views, multiscale_cams
-from wsss.config import EngineConfig, TrainClsParams
+from wsss.config import EngineConfig
 from wsss.data.transforms import classification_augment
-from wsss.losses.seam import seam_losses
-from wsss.models.classifier import ClassifierSpec, build_classifier
 from wsss.devices import resolve_device
-from timing import device_name, engine_arguments, per_item_seconds, pipelined_seconds, training_seconds
+from wsss.losses.seam import SeamLoss
+from wsss.models.classifier import ClassifierSpec, build_classifier
+from wsss.params.seam import TrainClsParams
 
 
 def main() -> None:
@@ -47,7 +54,7 @@ def main() -> None:
 
     config = EngineConfig(device=str(device), epochs=1, batch_size=args.batch, num_workers=args.workers,
                           precision=args.precision, compile=args.compile, checkpoint_every=0)
-    train_s = training_seconds(model, lambda m, b: seam_losses(m, b["image"], b["label"]), make_item, config,
+    train_s = training_seconds(model, SeamLoss(), make_item, config,
                                args.warmup, args.steps)
     print(f"device: {device_name(device)}; "
           f"backbone {args.backbone}, batch {args.batch}, crop {args.size}, precision {args.precision}, "

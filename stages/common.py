@@ -17,6 +17,7 @@ from stages.restore import STAGE_ENV, restore_previous_outputs
 from wsss import io
 from wsss.config import LaunchParams, from_dict, with_shared_engine
 from wsss.errors import ConfigError, WsssError
+from wsss.world import under_torchrun
 
 T = TypeVar("T")
 PARAMS_FILE = Path("params.yaml")
@@ -82,7 +83,7 @@ def put_back_previous_outputs() -> None:
     """After a failure under ``dvc repro``: the stage's last good outputs back from DVC's cache (DVC
     deleted them before running the stage), and one line saying so. Torchrun workers leave it to
     the process that launched them."""
-    if "WORLD_SIZE" in os.environ:
+    if under_torchrun():
         return
     restored, missing = restore_previous_outputs()
     stage, log = os.environ.get(STAGE_ENV, "this stage"), logging.getLogger("stages")
@@ -99,7 +100,7 @@ def main(run, distributed: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     code = 0
     try:
-        processes = launch_processes() if distributed and "WORLD_SIZE" not in os.environ else 1
+        processes = launch_processes() if distributed and not under_torchrun() else 1
         if processes > 1:
             code = relaunch_under_torchrun(processes)
         else:

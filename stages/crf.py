@@ -9,7 +9,7 @@ import dataclasses
 import logging
 
 from stages.common import best_seam_cam_threshold, load_section, main
-from wsss.config import CrfStageParams
+from wsss.params.seam import CrfStageParams
 from wsss.refine.crf_alpha import resolve_alphas
 from wsss.refine.crf_labels import run_crf
 

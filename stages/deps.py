@@ -3,8 +3,7 @@
 A stage runs ``python -m stages.<name>``; the project files it can execute are that module and the
 transitive closure of its imports of ``stages.*`` and ``wsss.*`` modules (every import statement
 anywhere in a file, function-level ones included, plus the ``__init__.py`` of each package on the
-way; a module that imports every module of a package at run time, as the model zoo does, counts
-as importing them all). Each stage's code deps are that closure, with a folder listed instead of its files when the
+way; project code imports nothing by name at run time, so the statements are the whole story). Each stage's code deps are that closure, with a folder listed instead of its files when the
 stage needs every Python file in it. Data deps (anything outside ``stages/`` and ``wsss/``) are kept.
 
     python -m stages.deps            # report stages whose deps miss an imported file (exit 1 if any)
@@ -23,8 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PIPELINE_FILES = ("dvc.yaml", "pipelines/mcis/dvc.yaml", "pipelines/getam/dvc.yaml")
 PACKAGES = ("stages", "wsss")
 CMD_MODULE = re.compile(r"python -m (stages\.\w+)")
-# Modules that import a whole package at run time (pkgutil), beyond what their import statements say.
-IMPORTS_WHOLE_PACKAGE = {"wsss.models.zoo": "wsss.models"}
 
 
 def module_file(module: str) -> Path | None:
@@ -36,12 +33,6 @@ def module_file(module: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def package_modules(package: str) -> set[str]:
-    """Every module of a project package, subpackages included."""
-    folder = ROOT.joinpath(*package.split("."))
-    return {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for p in folder.rglob("*.py")}
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -73,8 +64,6 @@ def import_closure(module: str) -> frozenset[Path]:
                 continue
             seen.add(path)
             todo.extend(_imported_modules(path))
-            if name in IMPORTS_WHOLE_PACKAGE:
-                todo.extend(package_modules(IMPORTS_WHOLE_PACKAGE[name]))
     return frozenset(seen)
 
 

@@ -4,7 +4,7 @@ labels/getam (params: getam_labels), the pseudo labels of GETAM's multi-stage va
 import logging
 
 from stages.common import load_section, main
-from wsss.config import GetamLabelsParams
+from wsss.params.getam import GetamLabelsParams
 from wsss.refine.label_completion import run_getam_labels
 
 

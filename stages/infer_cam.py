@@ -4,7 +4,7 @@ import logging
 
 from stages.common import load_section, main, stage_arguments
 from wsss.cams.infer import infer_cams
-from wsss.config import InferCamParams
+from wsss.params.seam import InferCamParams
 
 
 def run() -> None:

@@ -1,6 +1,6 @@
 """Stage ``infer_seg@<method>``: multi-scale (+ optional CRF) segmentation of a split into
-labels/seg_<method> (params: infer_seg, or the named section) with models/seg_<method>.pt (or the
-named checkpoint: GETAM's end-to-end network). With ``--classes-from`` a classifier's image-level
+labels/seg_<method> (params: infer_seg, or the named section) with the DeepLab network in
+models/seg_<method>.pt (or the named checkpoint). With ``--classes-from`` a classifier's image-level
 scores gate the classes (``class_threshold`` > 0): the file must be a dependency of the stage.
 
 Usage: python -m stages.infer_seg <method> [<params section> [<checkpoint>]] [--classes-from <classifier>]

@@ -5,7 +5,7 @@ import logging
 
 from stages.common import load_section, main
 from wsss.cams.getam import localise_getam
-from wsss.config import LocaliseGetamParams
+from wsss.params.getam import LocaliseGetamParams
 
 
 def run() -> None:

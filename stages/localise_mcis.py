@@ -5,7 +5,7 @@ import logging
 
 from stages.common import load_section, main
 from wsss.cams.coattention import localise_mcis
-from wsss.config import LocaliseMcisParams, TrainMcisParams
+from wsss.params.mcis import LocaliseMcisParams, TrainMcisParams
 
 
 def run() -> None:

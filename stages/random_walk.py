@@ -8,7 +8,7 @@ import dataclasses
 import logging
 
 from stages.common import best_seam_cam_threshold, load_section, main
-from wsss.config import RandomWalkParams
+from wsss.params.seam import RandomWalkParams
 from wsss.refine.crf import alpha_for_background
 from wsss.refine.walk_labels import run_random_walk
 

@@ -4,7 +4,7 @@ crf``), or from a pseudo-label folder such as labels/sal."""
 import shutil
 
 from stages.common import load_section, main
-from wsss.config import TrainAffParams
+from wsss.params.seam import TrainAffParams
 from wsss.train.affinity import train_affinity
 
 

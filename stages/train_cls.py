@@ -6,7 +6,7 @@ Usage: python -m stages.train_cls <cam|seam>
 import shutil
 
 from stages.common import load_section, main, stage_arguments
-from wsss.config import TrainClsParams
+from wsss.params.seam import TrainClsParams
 from wsss.train.classifier import train_classifier
 
 

@@ -4,7 +4,7 @@ localise_getam.maps and getam_labels.completion)."""
 import shutil
 
 from stages.common import load_section, main
-from wsss.config import GetamLabelsParams, LocaliseGetamParams, TrainGetamParams
+from wsss.params.getam import GetamLabelsParams, LocaliseGetamParams, TrainGetamParams
 from wsss.train.getam import train_getam
 
 

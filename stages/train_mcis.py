@@ -3,7 +3,7 @@
 import shutil
 
 from stages.common import load_section, main
-from wsss.config import TrainMcisParams
+from wsss.params.mcis import TrainMcisParams
 from wsss.train.mcis import train_mcis
 
 

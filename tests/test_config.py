@@ -1,7 +1,8 @@
 import pytest
 
-from wsss.config import InferCamParams, InferSegParams, PrepareParams, TrainClsParams, from_dict
+from wsss.config import InferSegParams, PrepareParams, from_dict
 from wsss.errors import ConfigError
+from wsss.params.seam import InferCamParams, TrainClsParams
 
 
 def test_nested_sections_and_defaults():
@@ -27,26 +28,27 @@ def test_params_yaml_matches_dataclasses():
 
     import yaml
 
-    from wsss import config
+    from wsss.params.seam import TrainClsParams
+    from wsss.params.sections import PARAMS_SECTIONS
 
     document = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
-    sections = {k: v for k, v in config.PARAMS_SECTIONS.items() if k != "train_cls"}
+    sections = {k: v for k, v in PARAMS_SECTIONS.items() if k != "train_cls"}
     for name, cls in sections.items():
         from_dict(cls, document[name], where=name)
     for method, section in document["train_cls"].items():
-        assert from_dict(config.TrainClsParams, section).method == method
+        assert from_dict(TrainClsParams, section).method == method
     assert set(document) == set(sections) | {"train_cls"}
 
 
 def test_getam_defaults_are_the_reference_code():
-    from wsss import config
+    from wsss.params import getam
 
-    p = config.TrainGetamParams()
+    p = getam.TrainGetamParams()
     assert (p.encoder, p.crop, p.resize_long, p.engine.batch_size, p.engine.epochs, p.cls_epochs) == \
         ("vit_b_r50", 256, [230, 292], 4, 20, 10)
     assert (p.engine.optim.lr, p.engine.optim.momentum, p.engine.optim.weight_decay) == (0.04, 5e-4, 0.0)
     assert p.seg_lr_scale == 0.1
-    maps, completion = config.LocaliseGetamParams().maps, config.GetamLabelsParams().completion  # also training's
+    maps, completion = getam.LocaliseGetamParams().maps, getam.GetamLabelsParams().completion  # also training's
     assert maps.start_block == 6 and maps.pamr_dilations == [1, 2, 4, 8, 12, 24] and maps.pamr_iterations == 10
     assert (completion.gamma, completion.percentile, completion.opening) == (32.0, 0.9, 10)
 
@@ -67,7 +69,7 @@ def test_every_option_string_is_checked_when_params_load(section, cls, data, mes
 
 
 def test_device_strings_are_checked():
-    from wsss.config import RandomWalkParams
+    from wsss.params.seam import RandomWalkParams
 
     assert from_dict(RandomWalkParams, {"device": "cuda:1"}).device == "cuda:1"
     with pytest.raises(ConfigError, match=r"random_walk\.device: 'gpu' is not one of auto, cpu, cuda, cuda:N"):
@@ -85,18 +87,20 @@ def test_device_strings_are_checked():
     ("prepare", "PrepareParams", {"voc": {"holdout": 1.0}}, "voc.holdout", "[0, 1)"),
 ])
 def test_values_out_of_range_are_one_line_naming_key_and_range(section, cls, data, key, allowed):
-    from wsss import config
+    from wsss.params.sections import PARAMS_SECTIONS
 
+    by_name = {section_cls.__name__: section_cls for section_cls in PARAMS_SECTIONS.values()}
     with pytest.raises(ConfigError) as error:
-        from_dict(getattr(config, cls), data, where=f"params.yaml:{section}")
+        from_dict(by_name[cls], data, where=f"params.yaml:{section}")
     assert str(error.value).startswith(f"params.yaml:{section}.{key}: ")
     assert str(error.value).endswith(f"(allowed: {allowed})") and "\n" not in str(error.value)
 
 
 def test_ranges_hold_for_code_built_params_and_every_default():
     from wsss import config
+    from wsss.params.sections import PARAMS_SECTIONS
 
-    for cls in {c for c in config.PARAMS_SECTIONS.values()}:
+    for cls in {c for c in PARAMS_SECTIONS.values()}:
         cls()   # every default is inside its range
     with pytest.raises(config.RangeError, match=r"^scales\[0\]: 0.0 is out of range"):
         config.InferSegParams(scales=[0.0])

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from wsss.config import EngineConfig, OptimConfig
-from wsss.losses.seam import seam_losses
+from wsss.losses.seam import SeamLoss
 from wsss.models.classifier import ClassifierSpec, build_classifier
 from wsss.ops.pairs import pair_affinities
 from wsss.ops.pamr import pamr
@@ -127,7 +127,7 @@ def test_engine_trains_on_cuda_in_bf16_channels_last(tmp_path, compile_model):
     before = [p.detach().clone() for p in model.parameters() if p.requires_grad]
     config = EngineConfig(device="cuda", epochs=1, batch_size=4, num_workers=0, checkpoint_every=0,
                           compile=compile_model, optim=OptimConfig(lr=0.01))
-    trainer = Trainer(model, lambda m, b: seam_losses(m, b["image"], b["label"]), make_item, 8, config,
+    trainer = Trainer(model, SeamLoss(), make_item, 8, config,
                       tmp_path / "work")
     assert trainer.autocast_dtype == torch.bfloat16
     trainer.fit(resume=False)

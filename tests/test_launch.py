@@ -16,18 +16,19 @@ import yaml
 from stages.common import launch_processes
 from wsss import io
 from wsss.cams.infer import infer_cams
-from wsss.config import CrfStageParams, InferCamParams, InferSegParams, PrepareParams, RandomWalkParams, from_dict
+from wsss.config import InferSegParams, PrepareParams, from_dict
 from wsss.data.dataset import Dataset
 from wsss.data.prepare import prepare_dataset
 from wsss.errors import ConfigError
 from wsss.models import checkpoint
+from wsss.models.affinity import AffinitySpec, build_affinity
 from wsss.models.classifier import ClassifierSpec, build_classifier
 from wsss.models.deeplab import SegmenterSpec, build_segmenter
+from wsss.models.zoo import save_model
+from wsss.params.seam import CrfStageParams, InferCamParams, RandomWalkParams
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
 from wsss.segment import infer_segmentation
-from wsss.models.affinity import AffinitySpec, build_affinity
-from wsss.models.zoo import save_model
 
 REPO = Path(__file__).resolve().parents[1]
 

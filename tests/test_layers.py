@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 LAYERS = [
-    {"errors", "progress", "palette"},          # leaves: exceptions, progress bars, the label palette
+    {"errors", "progress", "palette", "world"},  # leaves: exceptions, progress bars, the label palette, torchrun's ranks
     {"safe_pickle"},                            # reading pickled arrays without running code
-    {"io", "config"},                           # artifact formats; typed params
+    {"io", "config"},                           # artifact formats; typed params and the shared sections
+    {"params"},                                 # each method's params sections; the whole document
     {"devices", "plots", "recipe"},             # device/rank placement; plot rendering; recipes
     {"data", "metrics", "viz"},                 # datasets; scores; colour overlays
     {"ops"},                                    # array kernels shared by models, maps and refiners

@@ -6,13 +6,17 @@ import pytest
 from tests.pipeline_checks import tiny_demo
 from wsss import io, metrics
 from wsss.cams.infer import infer_cams
-from wsss.config import (
-    CrfStageParams, InferCamParams, InferSegParams, RandomWalkParams, TrainAffParams, TrainClsParams,
-    TrainSegParams, from_dict,
-)
+from wsss.config import InferSegParams, TrainSegParams, from_dict
 from wsss.data.dataset import Dataset
 from wsss.errors import DataError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
+from wsss.params.seam import (
+    CrfStageParams,
+    InferCamParams,
+    RandomWalkParams,
+    TrainAffParams,
+    TrainClsParams,
+)
 from wsss.refine.crf_labels import run_crf
 from wsss.refine.walk_labels import run_random_walk
 from wsss.segment import SegmentationRunner, infer_segmentation

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wsss.config import PrepareParams, TrainClsParams, from_dict
+from wsss.config import PrepareParams, from_dict
 from wsss.errors import ConfigError
+from wsss.params.seam import TrainClsParams
 from wsss.recipe import apply_recipe
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,6 +1,5 @@
 """The run report: gallery selection, per-image IoU, and a partial run rendered without errors."""
 
-import json
 import re
 
 import numpy as np

@@ -29,19 +29,23 @@ def test_closure_follows_function_level_imports_and_packages():
 
 def test_folder_entry_stands_for_all_its_files():
     entries = deps.code_deps("stages.train_aff")
-    assert "wsss/models" in entries and not any(e.startswith("wsss/models/") for e in entries)
+    # Every backbone module is imported (the backbone registry): the folder stands for them.
+    assert "wsss/models/backbones" in entries and not any(e.startswith("wsss/models/backbones/") for e in entries)
     # The report does not import scores.py: its folder is listed file by file, without that one.
     entries = deps.code_deps("stages.report")
     assert "wsss/report/page.py" in entries and "wsss/report" not in entries
     assert "wsss/report/scores.py" not in entries
 
 
-def test_the_model_zoo_makes_a_stage_depend_on_every_model_module():
-    # The zoo imports every module of wsss.models at run time (each registers its kind), so a stage
-    # that saves or loads a model must rerun when any of them changes.
-    entries = deps.code_deps("stages.train_cls")
-    assert "wsss/models" in entries and not any(e.startswith("wsss/models/") for e in entries)
-    assert deps.ROOT / "wsss/models/coattention.py" in deps.import_closure("stages.random_walk")
+def test_a_stage_depends_on_the_model_and_params_modules_of_its_own_method_only():
+    closure = {str(p.relative_to(REPO)) for p in deps.import_closure("stages.random_walk")}
+    assert {"wsss/models/affinity.py", "wsss/params/seam.py"} <= closure
+    assert not closure & {"wsss/models/coattention.py", "wsss/models/getam.py", "wsss/models/seam.py",
+                          "wsss/params/mcis.py", "wsss/params/getam.py", "wsss/params/sections.py"}
+    closure = {str(p.relative_to(REPO)) for p in deps.import_closure("stages.train_getam")}
+    assert {"wsss/models/getam.py", "wsss/models/vit.py", "wsss/params/getam.py"} <= closure
+    assert not closure & {"wsss/models/affinity.py", "wsss/models/seam.py", "wsss/models/coattention.py",
+                          "wsss/params/seam.py", "wsss/params/mcis.py"}
     assert "wsss/models" not in deps.code_deps("stages.eval_cam")
 
 

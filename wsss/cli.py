@@ -194,6 +194,8 @@ def predict(
     """Segment images with a trained network: palette label PNGs plus colour overlays."""
     from wsss.config import InferSegParams, RangeError
     from wsss.devices import resolve_device
+    from wsss.models.deeplab import KIND as SEGMENTER
+    from wsss.models.getam import KIND as GETAM
     from wsss.segment import predict as run_predict
 
     if scales == "auto":
@@ -213,7 +215,7 @@ def predict(
     except RangeError as error:
         _fail(WsssError(f"--{error}"))
     try:
-        written, errors = run_predict(model, inputs, out, params, alpha)
+        written, errors = run_predict(model, inputs, out, params, alpha, kinds=(SEGMENTER, GETAM))
     except WsssError as error:
         _fail(error)
     typer.echo(f"wrote {written} label maps and overlays to {out}")

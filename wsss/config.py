@@ -250,38 +250,6 @@ class EngineConfig:
 
 
 @params_class
-class SeamLossParams:
-    scale: float = ranged(0.3, "(0,1)")  # the equivariant transform: downscale by this factor
-    ohem_ratio: float = ranged(0.2, "(0,1]")  # ECR keeps the top 20 % of C·h·w errors per image
-
-
-@params_class
-class TrainClsParams:
-    method: Literal["seam", "cam"] = "seam"
-    backbone: str = "efficientnet_lite0"    # any registered backbone
-    weights: str = "packaged"               # pretrained backbone file ("packaged" = the embedded Lite0)
-    output_stride: int = ranged(16, ">=1")
-    split: str = "train"
-    resize_long: list[int] = ranged([160, 256], ">=16")
-    crop: int = ranged(160, ">=16")
-    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
-    seam: SeamLossParams = field(default_factory=SeamLossParams)
-    engine: EngineConfig = field(default_factory=EngineConfig)
-
-
-@params_class
-class InferCamParams:
-    split: str = "train"
-    scales: list[float] = ranged([0.5, 1.0, 1.5, 2.0], ">0")
-    flip: bool = True
-    normalisation: Literal["auto", "minmax", "max"] = "auto"   # auto: seam min-max, cam max
-    maps: Literal["native", "gradcam", "gradcampp"] = "native"   # native: CAM / SEAM PCM
-    device: str = "auto"
-    precision: Precision = "auto"         # auto (bf16 on CUDA) | fp32 | bf16
-    batch_images: int = ranged(0, ">=0")  # images of one size per batch; 0 = 4 on CUDA, 1 on CPU
-
-
-@params_class
 class EvalCamParams:
     split: str = "train"
     workers: int = ranged(0, ">=0")
@@ -298,41 +266,6 @@ class CrfParams:
     bilateral_sxy: float = ranged(80, ">0")
     bilateral_srgb: float = ranged(13, ">0")
     bilateral_compat: float = ranged(10, ">=0")
-
-
-@params_class
-class CrfStageParams:
-    split: str = "train"
-    low_alpha: float = 4.0          # la: confident foreground (SEAM 4); <= 0: auto (crf_alpha.bracketing_alphas)
-    high_alpha: float = 24.0        # ha: confident background (SEAM 24, psa 32); <= 0: auto
-    cam_background: float = -1.0    # bg score of the "CAM + dCRF" labels; < 0: the best threshold of eval_cam
-    crf: CrfParams = field(default_factory=CrfParams)
-    backend: CrfBackend = "pydensecrf"
-    device: str = "auto"            # the torch backend's device (CUDA: one process, images in turn)
-    workers: int = ranged(0, ">=0")
-
-
-@params_class
-class TrainAffParams:
-    labels: str = "crf"             # crf: the la/ha CRF folders (SEAM) | a pseudo-label folder (labels/sal)
-    backbone: str = "efficientnet_lite0"
-    weights: str = "packaged"
-    output_stride: int = ranged(8, ">=1")
-    split: str = "train"
-    crop: int = ranged(160, ">=16")
-    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
-    radius: int = ranged(5, ">=1")
-    engine: EngineConfig = field(default_factory=EngineConfig)
-
-
-@params_class
-class RandomWalkParams:
-    split: str = "train"
-    alpha: float = 6.0              # background (1 − max)^α of the start scores (SEAM 6, psa 16); <= 0: auto
-    beta: float = ranged(8.0, ">0")  # A^β
-    logt: int = ranged(6, "[0,16]")  # t = 2^logt steps (SEAM 6, psa 8)
-    batch: int = ranged(8, ">=1")  # images walked together (block-diagonal)
-    device: str = "auto"
 
 
 @params_class
@@ -377,36 +310,6 @@ class InferSegParams:
     max_side: int = ranged(0, ">=0")  # > 0: longer images are segmented shrunk to this side, labels upsampled
 
 
-def _mcis_optim() -> OptimConfig:
-    # MCIS: SGD nesterov, momentum 0.9, wd 5e-4 on every group, lr 1e-3, ×0.1 at epochs 5 and 10.
-    return OptimConfig(lr=1e-3, momentum=0.9, nesterov=True, decay_biases=True, schedule="step",
-                       step_epochs=[5, 10], step_gamma=0.1)
-
-
-@params_class
-class TrainMcisParams:
-    backbone: str = "efficientnet_lite0"    # paper: vgg16 (weights: a local torchvision vgg16 .pth)
-    weights: str = "packaged"
-    output_stride: int = ranged(16, ">=1")  # vgg16: 8
-    split: str = "train"
-    size: int = ranged(256, ">=16")  # images are resized to size × size (aspect ignored, as MCIS)
-    color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
-    width: int = ranged(512, ">=1")  # channels of the three extra convs
-    head_std: float = ranged(0.0, ">=0")  # 0: MCIS's He init of the 1×1 heads; > 0: normal(0, head_std)
-    contrastive_from_epoch: int = ranged(2, ">=0")  # 0-based epoch where the exclusive-label loss starts
-    engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=15, batch_size=5, optim=_mcis_optim()))
-
-
-@params_class
-class LocaliseMcisParams:
-    split: str = "train"            # images are resized to train_mcis.size, the size the network learnt
-    related: int = ranged(3, ">=1")  # related images drawn per present class (with replacement)
-    gate: float = ranged(0.1, "[0,1]")  # a map joins the average only if sigmoid(its mean) > gate
-    seed: int = ranged(0, ">=0")
-    device: str = "auto"
-    precision: Precision = "auto"
-
-
 @params_class
 class McisLabelsParams:
     split: str = "train"
@@ -418,69 +321,6 @@ class McisLabelsParams:
     workers: int = ranged(0, ">=0")
 
 
-def _getam_optim() -> OptimConfig:
-    # GETAM's PolyOptimizer: one group at lr 0.04; weight decay lands in SGD's momentum slot, so the
-    # effective optimiser is momentum 5e-4 and no weight decay; poly 0.9 over the whole run.
-    return OptimConfig(lr=0.04, momentum=5e-4, weight_decay=0.0, lr_mult=[1.0, 1.0, 1.0, 1.0])
-
-
-@params_class
-class GetamMapParams:
-    start_block: int = ranged(6, ">=0")  # maps sum blocks start_block … last (GETAM: 6–11 of 12)
-    pamr_dilations: list[int] = ranged([1, 2, 4, 8, 12, 24], ">=1")
-    pamr_iterations: int = ranged(10, ">=0")  # 0 = no PAMR
-    peak_eps: float = ranged(1e-5, ">0")  # maps / (peak + peak_eps) (GETAM: 1e-5)
-
-
-@params_class
-class CompletionParams:
-    gamma: float = ranged(32.0, ">=0")  # background score (1 − max)^γ
-    percentile: float = ranged(0.9, "[0,1]")  # completion mines activations above this percentile
-    opening: int = ranged(10, ">=0")  # side of the square opening that removes small regions
-    saliency_threshold: float = ranged(0.0, ">=0")  # saliency > this is salient (GETAM: PNG > 0)
-
-
-@params_class
-class DenseEnergyParams:
-    weight: float = ranged(1e-7, ">=0")  # 0 = off (GETAM: 1e-7, as RRM)
-    sigma_rgb: float = ranged(15.0, ">0")
-    sigma_xy: float = ranged(100.0, ">0")
-    scale: float = ranged(0.5, "(0,1]")  # the loss runs at this fraction of the crop
-
-
-@params_class
-class TrainGetamParams:
-    encoder: str = "vit_b_r50"          # vit_b16 | deit_b16 | deit_b16_distilled | vit_b_r50 | lite0_vit_tiny
-    weights: str = ""                   # local timm weight file (demo encoder: Lite0 stem, "packaged")
-    depth: int = ranged(6, ">=1")  # transformer blocks of lite0_vit_tiny only
-    features: int = ranged(256, ">=1")  # DPT decoder width
-    split: str = "train"
-    resize_long: list[int] = ranged([230, 292], ">=16")
-    crop: int = ranged(256, ">=16")
-    cls_epochs: int = ranged(10, ">=0")  # phase 1 (classification only); the rest is phase 2
-    seg_lr_scale: float = ranged(0.1, ">0")  # phase-2 LR factor
-    saliency_loss: Literal["intent", "as_written", "off"] = "intent"   # intent: target 1 − saliency
-    dense_energy: DenseEnergyParams = field(default_factory=DenseEnergyParams)
-    # Online pseudo labels use localise_getam.maps and getam_labels.completion (one source for both variants).
-    engine: EngineConfig = field(default_factory=lambda: EngineConfig(epochs=20, batch_size=4, optim=_getam_optim()))
-
-
-@params_class
-class LocaliseGetamParams:
-    split: str = "train"
-    maps: GetamMapParams = field(default_factory=GetamMapParams)
-    device: str = "auto"
-    precision: Precision = "auto"
-
-
-@params_class
-class GetamLabelsParams:
-    split: str = "train"
-    completion: CompletionParams = field(default_factory=CompletionParams)
-    workers: int = 0
-
-
-# params.yaml section → its dataclass (train_cls holds one TrainClsParams per method).
 @params_class
 class LaunchParams:
     """Processes per training and inference stage: > 1 makes such a stage start itself under torchrun
@@ -489,40 +329,9 @@ class LaunchParams:
     processes: int = ranged(1, ">=1")
 
 
-PARAMS_SECTIONS: dict[str, type] = {
-    "launch": LaunchParams, "engine": EngineConfig, "prepare": PrepareParams, "saliency": SaliencyParams, "infer_cam": InferCamParams, "eval_cam": EvalCamParams,
-    "crf": CrfStageParams, "train_aff": TrainAffParams, "random_walk": RandomWalkParams,
-    "eval_dcrf": EvalLabelsParams, "eval_rw": EvalLabelsParams,
-    "train_seg": TrainSegParams, "infer_seg": InferSegParams, "eval_seg": EvalLabelsParams,
-    "train_mcis": TrainMcisParams, "localise_mcis": LocaliseMcisParams,
-    "mcis_labels": McisLabelsParams, "sal_labels": SalientCamLabelsParams, "eval_sal": EvalLabelsParams, "eval_mcis_labels": EvalLabelsParams,
-    "train_getam": TrainGetamParams, "localise_getam": LocaliseGetamParams,
-    "getam_labels": GetamLabelsParams, "eval_getam_labels": EvalLabelsParams,
-    "infer_getam": InferSegParams, "train_cls": TrainClsParams,
-}
-
-
 def with_shared_engine(section, shared) -> dict:
     """A training section whose ``engine`` keys fall back to the top-level ``engine`` section's."""
     if not isinstance(section, dict) or not isinstance(shared, dict):
         return section
     own = section.get("engine") or {}
     return {**section, "engine": {**shared, **own} if isinstance(own, dict) else own}
-
-
-def check_params_document(document: dict, where: str = "params.yaml") -> None:
-    """Build every section of a whole params document as the stages would (types and ranges); the
-    first bad value raises ConfigError naming its key."""
-    if not isinstance(document, dict):
-        raise ConfigError(f"{where}: expected a mapping of sections")
-    shared = document.get("engine")
-    for name, cls in PARAMS_SECTIONS.items():
-        if name not in document:
-            continue
-        section = document[name]
-        entries = section.items() if name == "train_cls" and isinstance(section, dict) else [(None, section)]
-        for key, entry in entries:
-            if any(f.name == "engine" for f in dataclasses.fields(cls)) and name != "engine":
-                entry = with_shared_engine(entry, shared)
-            from_dict(cls, entry, where=f"{where}:{name}" + (f".{key}" if key else ""))
-

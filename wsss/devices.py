@@ -4,12 +4,12 @@ process's share of a split under torchrun (whole shards, so ranks never write th
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 
 from wsss import io
 from wsss.errors import WsssError
+from wsss.world import launch_world, under_torchrun
 
 
 def resolve_device(name: str) -> torch.device:
@@ -20,8 +20,8 @@ def resolve_device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise WsssError(f"device {name!r} requested but CUDA is not available")
-    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
-        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    if device.type == "cuda" and device.index is None and under_torchrun():
+        device = torch.device("cuda", launch_world().local_rank)
     return device
 
 
@@ -34,14 +34,9 @@ def shard_count(num_images: int, per_shard: int = 50) -> int:
     return max(1, math.ceil(num_images / per_shard))
 
 
-def world_size() -> int:
-    """Processes of this run (torchrun's WORLD_SIZE; 1 outside torchrun)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
 def rank_share(ids: list[str]) -> tuple[list[str], int]:
     """(this rank's ids in shard order, shard count) under torchrun (RANK/WORLD_SIZE), all ids otherwise."""
     num_shards = shard_count(len(ids))
-    rank, world = int(os.environ.get("RANK", "0")), world_size()
-    mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world == rank]
+    world = launch_world()
+    mine = [i for i in io.sorted_by_shard(ids, num_shards) if io.shard_of(i, num_shards) % world.size == world.rank]
     return mine, num_shards

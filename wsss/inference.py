@@ -1,4 +1,4 @@
-"""What every inference loop opens before it runs: the device, the model loaded for its use, the
+"""What every inference loop opens before it runs: the device, the model of a kind it reads, the
 dataset checked against the model's classes, this rank's share of the split, and the output writer."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from wsss import io
 from wsss.data.dataset import Dataset
 from wsss.devices import inference_dtype, rank_share, resolve_device
 from wsss.errors import DataError
+from wsss.models.registry import ModelKind
 from wsss.models.zoo import load_model
 
 
@@ -53,17 +54,19 @@ class LoadedModel:
     dtype: torch.dtype | None           # autocast dtype, None = fp32
 
 
-def load_for_inference(checkpoint: str | Path, use: str, device: str, precision: str = "fp32") -> LoadedModel:
-    """The model file's network for ``use`` on the named device, with the autocast dtype of ``precision``."""
+def load_for_inference(checkpoint: str | Path, kinds: Sequence[ModelKind], device: str,
+                       precision: str = "fp32") -> LoadedModel:
+    """The model file's network (of one of ``kinds``) on the named device, with the autocast dtype of
+    ``precision``."""
     resolved = resolve_device(device)
-    model, spec = load_model(checkpoint, resolved, use)
+    model, spec = load_model(checkpoint, kinds, resolved)
     return LoadedModel(model, spec, resolved, inference_dtype(precision, resolved))
 
 
-def open_inference(index_dir: str | Path, checkpoint: str | Path, use: str, split: str, device: str,
+def open_inference(index_dir: str | Path, checkpoint: str | Path, kinds: Sequence[ModelKind], split: str, device: str,
                    precision: str = "fp32") -> tuple[LoadedModel, SplitShare]:
     """The loaded model and this rank's share of the split (checked against the model's classes when its
     spec names them)."""
-    loaded = load_for_inference(checkpoint, use, device, precision)
+    loaded = load_for_inference(checkpoint, kinds, device, precision)
     class_names = getattr(loaded.spec, "class_names", None)
     return loaded, split_share(index_dir, split, class_names, checkpoint)

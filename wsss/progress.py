@@ -35,6 +35,16 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def single_threaded_worker() -> None:
+    """In a pool's worker process, keep each job on one thread (several threads per process, times
+    one process per core, would oversubscribe the cores); the one place that sets OMP_NUM_THREADS."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if multiprocessing.parent_process() is not None:
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from wsss import io
-from wsss.config import check_params_document
 from wsss.errors import ConfigError
+from wsss.params.sections import check_params_document
 
 
 def merge(target, overlay: dict, where: str = "") -> list[str]:

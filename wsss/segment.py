@@ -11,7 +11,7 @@ import logging
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -23,8 +23,11 @@ from wsss.cams.multiscale import host_views, normalised_views, scaled_image
 from wsss.config import InferSegParams
 from wsss.errors import ConfigError, DataError
 from wsss.inference import load_for_inference, split_share
-from wsss.progress import default_workers, prefetched, progress
-from wsss.refine.crf import CRF_PRESETS, crf_placement, dense_crf, single_threaded_worker
+from wsss.models.classifier import KIND as CLASSIFIER
+from wsss.models.deeplab import KIND as SEGMENTER
+from wsss.models.registry import ModelKind
+from wsss.progress import default_workers, prefetched, progress, single_threaded_worker
+from wsss.refine.crf import CRF_PRESETS, crf_placement, dense_crf
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -115,20 +118,22 @@ def _crf_argmax(item: tuple[np.ndarray, np.ndarray, tuple[int, int]], preset: st
 class SegmentationRunner:
     """A loaded network plus the test-time recipe; ``run(images)`` yields one label map per image."""
 
-    def __init__(self, checkpoint: str | Path, params: InferSegParams, classifier: str | Path | None = None) -> None:
+    def __init__(self, checkpoint: str | Path, params: InferSegParams, classifier: str | Path | None = None,
+                 kinds: Sequence[ModelKind] = (SEGMENTER,)) -> None:
         """``classifier``: a classifier model file whose image-level scores gate the classes (classes it
-        scores below ``params.class_threshold`` are not predicted)."""
+        scores below ``params.class_threshold`` are not predicted); ``kinds``: the segmenting kinds the
+        checkpoint may be (DeepLab; GETAM's end-to-end network where the caller imports it)."""
         if params.crf != "none" and params.crf not in CRF_PRESETS:
             raise ConfigError(f"crf {params.crf!r} is not 'none' or one of {sorted(CRF_PRESETS)}")
         self.params = params
-        # Any kind whose network segments (DeepLab, GETAM): images → background + class logits.
-        loaded = load_for_inference(checkpoint, "segment", params.device, params.precision)
+        # Any kind whose network segments: images → background + class logits.
+        loaded = load_for_inference(checkpoint, kinds, params.device, params.precision)
         self.model, self.spec, self.device, self.dtype = loaded.model, loaded.spec, loaded.device, loaded.dtype
         self.crf_device, self.crf_workers = crf_placement(params.crf_backend, params.device,
                                                           params.crf_workers or default_workers())
         self.classifier = None
         if classifier:
-            self.classifier = load_for_inference(classifier, "classify", params.device, params.precision)
+            self.classifier = load_for_inference(classifier, [CLASSIFIER], params.device, params.precision)
             named = tuple(getattr(self.classifier.spec, "class_names", ()))
             if named and named != tuple(self.spec.class_names):
                 raise ConfigError(f"{classifier}: the classifier's classes differ from the segmenter's ({checkpoint})")
@@ -202,10 +207,11 @@ class SegmentationRunner:
 
 
 def infer_segmentation(index_dir: str | Path, checkpoint: str | Path, params: InferSegParams,
-                       out_dir: str | Path, classifier: str | Path | None = None) -> int:
+                       out_dir: str | Path, classifier: str | Path | None = None,
+                       kinds: Sequence[ModelKind] = (SEGMENTER,)) -> int:
     """Label PNGs for every image of the split in a sharded folder (rank-sharded under torchrun);
-    ``classifier`` gates the classes (see :class:`SegmentationRunner`)."""
-    runner = SegmentationRunner(checkpoint, params, classifier)
+    ``classifier`` and ``kinds``: see :class:`SegmentationRunner`."""
+    runner = SegmentationRunner(checkpoint, params, classifier, kinds)
     share = split_share(index_dir, params.split, runner.class_names, checkpoint)
     mine = share.ids
     labels = runner.run(mine, share.dataset.read_image)
@@ -256,7 +262,7 @@ def with_skips(labels: Iterable[np.ndarray], errors: list) -> Iterator[np.ndarra
 
 
 def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, params: InferSegParams,
-            overlay_alpha: float = 0.5) -> tuple[int, list[str]]:
+            overlay_alpha: float = 0.5, kinds: Sequence[ModelKind] = (SEGMENTER,)) -> tuple[int, list[str]]:
     """Write ``<name>.png`` (palette label map) and ``<name>_overlay.jpg`` per image under ``out_dir``.
 
     Unreadable images are skipped and reported (the rest are still written); returns
@@ -269,7 +275,7 @@ def predict(checkpoint: str | Path, inputs: Iterable[str | Path], out_dir: str |
         raise DataError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, inputs))}")
     out_dir = Path(out_dir)
     stems = prediction_stems(files, out_dir)
-    runner = SegmentationRunner(checkpoint, replace(params, split=""))
+    runner = SegmentationRunner(checkpoint, replace(params, split=""), kinds=kinds)
     errors: list[str] = []
     pending: deque[tuple[Path, np.ndarray]] = deque()
 

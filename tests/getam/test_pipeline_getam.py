@@ -7,15 +7,22 @@ import torch
 from tests.pipeline_checks import check_maps_and_labels, tiny_demo
 from wsss import io, metrics
 from wsss.cams.getam import localise_getam
-from wsss.config import (CompletionParams, GetamMapParams, GetamLabelsParams, InferSegParams, LocaliseGetamParams, TrainGetamParams,
-                         from_dict)
+from wsss.config import InferSegParams, from_dict
 from wsss.data.dataset import Dataset
 from wsss.errors import CheckpointError, ConfigError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
+from wsss.losses.getam import GetamLoss, saliency_target, split_cross_entropy
+from wsss.models.getam import KIND as GETAM
 from wsss.models.zoo import load_model
+from wsss.params.getam import (
+    CompletionParams,
+    GetamLabelsParams,
+    GetamMapParams,
+    LocaliseGetamParams,
+    TrainGetamParams,
+)
 from wsss.refine.label_completion import run_getam_labels
 from wsss.segment import infer_segmentation
-from wsss.losses.getam import GetamLoss, saliency_target, split_cross_entropy
 from wsss.train.getam import train_getam
 
 MAPS = {"start_block": 1, "pamr_dilations": [1, 2, 4], "pamr_iterations": 3}
@@ -36,7 +43,7 @@ def run(tmp_path_factory):
     run_getam_labels(root / "data", root / "cams", GetamLabelsParams(completion=CompletionParams(opening=3), workers=1),
                      root / "labels")
     infer = InferSegParams(split="val", sizes=[64, 96], flip=False, average="logits", crf="getam", crf_workers=1)
-    infer_segmentation(root / "data", root / "getam.pt", infer, root / "seg")
+    infer_segmentation(root / "data", root / "getam.pt", infer, root / "seg", kinds=[GETAM])
     return root
 
 
@@ -64,13 +71,13 @@ def test_maps_labels_and_segmentation_cover_every_image(run):
 def test_checkpoint_round_trip_and_kind(run, tmp_path):
     from wsss.models import checkpoint
 
-    model, spec = load_model(run / "getam.pt")
+    model, spec = load_model(run / "getam.pt", [GETAM])
     assert spec.encoder == "lite0_vit_tiny" and spec.class_names == tuple(Dataset(run / "data").class_names)
     x = torch.randn(1, 3, 40, 56)
     assert model(x).shape == (1, spec.num_classes, 40, 56)   # any size: padded to 16 inside
     checkpoint.save_model(tmp_path / "x.pt", model, "mcis", {})
     with pytest.raises(CheckpointError, match="expected 'getam'"):
-        load_model(tmp_path / "x.pt", use="getam_maps")
+        load_model(tmp_path / "x.pt", [GETAM])
 
 
 def test_split_cross_entropy_hand_case():
@@ -121,16 +128,16 @@ def test_phase_two_losses_run_outside_autocast(run, monkeypatch):
 
     monkeypatch.setattr(getam_training.F, "binary_cross_entropy", guarded(torch.nn.functional.binary_cross_entropy))
     monkeypatch.setattr(getam_training, "dense_energy_loss", guarded(getam_training.dense_energy_loss))
-    model, _ = load_model(run / "getam.pt")
+    model, _ = load_model(run / "getam.pt", [GETAM])
     model.train()
     params = TrainGetamParams(cls_epochs=0)
     maps = from_dict(GetamMapParams, MAPS)
     saliency = torch.zeros(2, 64, 64)
     saliency[:, 16:48, 16:48] = 1
     batch = {"image": torch.randn(2, 3, 64, 64), "label": torch.tensor([[1.0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]),
-             "saliency": saliency, "crop": torch.ones(2, 64, 64), "epoch": 0}
+             "saliency": saliency, "crop": torch.ones(2, 64, 64)}
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        losses = GetamLoss(params, maps, CompletionParams(), model.encoder.mean, model.encoder.std)(model, batch)
+        losses = GetamLoss(params, maps, CompletionParams())(model, batch, 0)
     assert seen == [False, False]
     assert {"cls", "ce_bg", "ce_fg", "saliency", "dense_energy", "loss"} <= set(losses)
     assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in losses.values())

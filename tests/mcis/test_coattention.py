@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from wsss.cams.coattention import aggregate
-from wsss.models.backbones import build_backbone
 from wsss.data.class_index import ClassIndex
 from wsss.losses.mcis import common_labels, exclusive_labels, mcis_losses
+from wsss.models.backbones import build_backbone
 from wsss.models.coattention import CoAttentionNet
 
 
@@ -47,20 +47,19 @@ def test_label_algebra():
     assert exclusive_labels(y_b, y_a).tolist() == [[0, 0, 1, 0]]
 
 
-def batch_of_views(epoch):
+def batch_of_views():
     torch.manual_seed(2)
     return {"image_a": torch.randn(2, 3, 32, 32), "image_b": torch.randn(2, 3, 32, 32),
             "image_flip": torch.randn(2, 3, 32, 32), "image_small": torch.randn(2, 3, 24, 24),
             "image_large": torch.randn(2, 3, 64, 64),
-            "label_a": torch.tensor([[1.0, 1, 0], [0, 1, 0]]), "label_b": torch.tensor([[0.0, 1, 1], [0, 1, 0]]),
-            "epoch": epoch}
+            "label_a": torch.tensor([[1.0, 1, 0], [0, 1, 0]]), "label_b": torch.tensor([[0.0, 1, 1], [0, 1, 0]])}
 
 
 def test_contrastive_term_starts_at_its_epoch(model):
     model.train()
     for epoch, active in ((1, False), (2, True)):
         model.zero_grad()
-        losses = mcis_losses(model, batch_of_views(epoch), contrastive_from_epoch=2)
+        losses = mcis_losses(model, batch_of_views(), epoch, contrastive_from_epoch=2)
         losses["loss"].backward()
         gate_grad = model.extra_gate_merge.weight.grad
         assert (float(losses["contrastive"]) > 0) == active

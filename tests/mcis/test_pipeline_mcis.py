@@ -6,12 +6,14 @@ import pytest
 from tests.pipeline_checks import check_maps_and_labels, tiny_demo
 from wsss import io, metrics
 from wsss.cams.coattention import localise_mcis
-from wsss.config import LocaliseMcisParams, McisLabelsParams, TrainMcisParams, from_dict
+from wsss.config import McisLabelsParams, from_dict
 from wsss.data.dataset import Dataset
 from wsss.errors import CheckpointError
 from wsss.evaluate import evaluate_cams, evaluate_label_maps
-from wsss.refine.saliency_labels import run_saliency_labels
+from wsss.models.coattention import KIND as MCIS
 from wsss.models.zoo import load_model
+from wsss.params.mcis import LocaliseMcisParams, TrainMcisParams
+from wsss.refine.saliency_labels import run_saliency_labels
 from wsss.train.mcis import train_mcis
 
 
@@ -49,7 +51,7 @@ def test_localisation_is_reproducible(run, tmp_path):
 def test_wrong_checkpoint_kind(run, tmp_path):
     from wsss.models import checkpoint
 
-    model, _ = load_model(run / "mcis.pt")
+    model, _ = load_model(run / "mcis.pt", [MCIS])
     checkpoint.save_model(tmp_path / "x.pt", model, "classifier", {})
     with pytest.raises(CheckpointError, match="expected 'mcis'"):
-        load_model(tmp_path / "x.pt", use="coattention")
+        load_model(tmp_path / "x.pt", [MCIS])

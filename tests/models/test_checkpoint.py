@@ -6,9 +6,14 @@ import pytest
 import torch
 
 from wsss.errors import CheckpointError
-from wsss.models.checkpoint import MODEL_FORMAT
 from wsss.models.backbones import build_backbone
-from wsss.models.classifier import ClassifierSpec, build_classifier, import_original_seam_checkpoint
+from wsss.models.checkpoint import MODEL_FORMAT
+from wsss.models.classifier import KIND as CLASSIFIER
+from wsss.models.classifier import (
+    ClassifierSpec,
+    build_classifier,
+    import_original_seam_checkpoint,
+)
 from wsss.models.weights import load_resnet38_weights
 from wsss.models.zoo import load_model, save_model
 
@@ -33,7 +38,7 @@ def malicious(tmp_path):
 
 def test_malicious_model_file_runs_no_code(malicious):
     with pytest.raises(CheckpointError, match="refusing to load") as error:
-        load_model(malicious)
+        load_model(malicious, [CLASSIFIER])
     assert MARKER_ENV not in os.environ
     assert str(malicious) in str(error.value) and "\n" not in str(error.value)
 
@@ -75,14 +80,14 @@ def test_crafted_spec_is_a_checkpoint_error(tmp_path, spec):
     path = tmp_path / "model.pt"
     torch.save({"format": MODEL_FORMAT, "kind": "classifier", "spec": spec, "state_dict": {}}, path)
     with pytest.raises(CheckpointError, match="invalid model spec"):
-        load_model(path)
+        load_model(path, [CLASSIFIER])
 
 
 def test_saved_model_round_trips_and_is_world_readable(tmp_path):
     spec = ClassifierSpec("cam", "efficientnet_lite0", 3, 16, ("background", "a", "b", "c"))
     model = build_classifier(spec, weights=None)
     save_model(tmp_path / "m.pt", model, spec)
-    loaded, loaded_spec = load_model(tmp_path / "m.pt")
+    loaded, loaded_spec = load_model(tmp_path / "m.pt", [CLASSIFIER])
     assert loaded_spec == spec
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
     umask = os.umask(0)
@@ -92,6 +97,6 @@ def test_saved_model_round_trips_and_is_world_readable(tmp_path):
 
 def test_a_missing_project_model_names_the_stage_that_trains_it(tmp_path):
     with pytest.raises(CheckpointError, match=r"seg_seam.pt: checkpoint not found \(dvc repro train_seg@seam trains it\)$"):
-        load_model(tmp_path / "models" / "seg_seam.pt")
+        load_model(tmp_path / "models" / "seg_seam.pt", [CLASSIFIER])
     with pytest.raises(CheckpointError, match=r"mine.pt: checkpoint not found$"):
-        load_model(tmp_path / "mine.pt")
+        load_model(tmp_path / "mine.pt", [CLASSIFIER])

@@ -3,7 +3,7 @@ import torch
 
 from wsss.errors import CheckpointError
 from wsss.models import checkpoint
-from wsss.models.deeplab import DeepLabASPP, SegmenterSpec, build_segmenter
+from wsss.models.deeplab import KIND, DeepLabASPP, SegmenterSpec, build_segmenter
 from wsss.models.zoo import load_model, save_model
 
 NAMES = ("background", "a", "b", "c")
@@ -54,10 +54,10 @@ def test_parameter_groups_separate_new_layers():
 def test_checkpoint_round_trip_and_wrong_kind(tmp_path):
     model = build_segmenter(spec("largefov")).eval()
     save_model(tmp_path / "seg.pt", model, spec("largefov"))
-    loaded, loaded_spec = load_model(tmp_path / "seg.pt", use="segment")
+    loaded, loaded_spec = load_model(tmp_path / "seg.pt", [KIND])
     assert loaded_spec == spec("largefov")
     x = torch.randn(1, 3, 48, 48)
     torch.testing.assert_close(loaded(x), model(x))
     checkpoint.save_model(tmp_path / "aff.pt", model, "affinity", {})
-    with pytest.raises(CheckpointError, match="aff.pt.*'affinity'"):
-        load_model(tmp_path / "aff.pt", use="segment")
+    with pytest.raises(CheckpointError, match="aff.pt: holds a 'affinity' model; expected 'segmenter'$"):
+        load_model(tmp_path / "aff.pt", [KIND])

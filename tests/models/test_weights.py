@@ -7,12 +7,16 @@ import torch.nn.functional as F
 
 from wsss.errors import CheckpointError
 from wsss.models.backbones.resnet38 import ResNet38
+from wsss.models.classifier import KIND as CLASSIFIER
 from wsss.models.classifier import import_original_seam_checkpoint
-from wsss.models.zoo import load_model
 from wsss.models.seam import SeamNet
 from wsss.models.weights import (
-    export_original_seam, load_resnet38_weights, read_mxnet_params, write_mxnet_params,
+    export_original_seam,
+    load_resnet38_weights,
+    read_mxnet_params,
+    write_mxnet_params,
 )
+from wsss.models.zoo import load_model
 
 
 @pytest.mark.parametrize("version", [0, 1, 2])
@@ -115,7 +119,7 @@ def test_original_seam_checkpoint_reproduces_reference_cams(tmp_path):
     torch.save({f"module.{k}": v for k, v in original_state.items()}, tmp_path / "resnet38_SEAM.pth")
     names = ["background"] + [f"c{i}" for i in range(20)]
     import_original_seam_checkpoint(tmp_path / "resnet38_SEAM.pth", tmp_path / "seam.pt", names)
-    model, spec = load_model(tmp_path / "seam.pt")
+    model, spec = load_model(tmp_path / "seam.pt", [CLASSIFIER])
     assert spec.method == "seam" and spec.backbone == "resnet38"
     reference_backbone = ResNet38()
     reference_backbone.load_state_dict({k: v for k, v in original_state.items() if not k.startswith(("fc8", "f8_", "f9"))}, strict=False)
@@ -133,4 +137,4 @@ def test_wrong_checkpoint_is_named(tmp_path):
         import_original_seam_checkpoint(tmp_path / "bad.pth", tmp_path / "o.pt", ["bg"] + ["c"] * 20)
     torch.save({"x": 1}, tmp_path / "notours.pt")
     with pytest.raises(CheckpointError, match="not a wsss model checkpoint"):
-        load_model(tmp_path / "notours.pt")
+        load_model(tmp_path / "notours.pt", [CLASSIFIER])

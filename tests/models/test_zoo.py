@@ -1,16 +1,28 @@
-"""The model zoo: one registry entry per kind, one save/load, and loaders that ask for a use."""
+"""The model zoo: each model module defines its kind beside its spec; one save/load; readers name
+the kinds they accept, and the zoo imports no model module itself."""
+
+import ast
+from pathlib import Path
 
 import pytest
 import torch
 
 from wsss.errors import CheckpointError
-from wsss.models import checkpoint
+from wsss.models import (
+    affinity,
+    checkpoint,
+    classifier,
+    coattention,
+    deeplab,
+    getam,
+    zoo,
+)
 from wsss.models.affinity import AffinitySpec
 from wsss.models.classifier import ClassifierSpec
 from wsss.models.coattention import McisSpec
 from wsss.models.deeplab import SegmenterSpec
 from wsss.models.getam import GetamSpec
-from wsss.models.zoo import build_model, kind_of, load_model, model_kinds, save_model
+from wsss.models.zoo import build_model, kind_of, load_model, save_model
 
 NAMES = ("background", "cat", "dog")
 SPECS = [
@@ -20,13 +32,13 @@ SPECS = [
     McisSpec("efficientnet_lite0", 2, 16, 8, NAMES, 0.01),
     GetamSpec("lite0_vit_tiny", NAMES, 8, 2),
 ]
+KINDS = [classifier.KIND, affinity.KIND, deeplab.KIND, coattention.KIND, getam.KIND]
 
 
-def test_every_kind_is_registered_once_with_its_uses():
-    kinds = {kind.name: kind for kind in model_kinds()}
-    assert set(kinds) == {"classifier", "affinity", "segmenter", "mcis", "getam"}
-    assert {name for name, kind in kinds.items() if "segment" in kind.uses} == {"segmenter", "getam"}
-    assert [kind_of(spec).spec for spec in SPECS] == [type(spec) for spec in SPECS]
+def test_each_spec_finds_the_kind_its_module_defines():
+    assert [kind_of(spec) for spec in SPECS] == KINDS
+    assert len({kind.name for kind in KINDS}) == len(KINDS)
+    assert all(kind.spec is type(spec) for kind, spec in zip(KINDS, SPECS))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: type(spec).__name__)
@@ -36,28 +48,35 @@ def test_every_kind_round_trips_through_one_save_and_load(tmp_path, spec):
     save_model(tmp_path / "m.pt", model, spec, {"steps": 3})
     state = checkpoint.read_checkpoint(tmp_path / "m.pt", None)
     assert state["kind"] == kind_of(spec).name and state["extra"] == {"steps": 3}
-    loaded, loaded_spec = load_model(tmp_path / "m.pt", use=kind_of(spec).uses[0])
+    loaded, loaded_spec = load_model(tmp_path / "m.pt", [kind_of(spec)])
     assert loaded_spec == spec and not loaded.training
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
 
 
-def test_a_file_of_the_wrong_use_is_refused_naming_the_kinds_that_fit(tmp_path):
+def test_a_file_of_a_kind_the_reader_does_not_accept_is_refused_naming_the_expected_kinds(tmp_path):
     spec = SPECS[1]
     save_model(tmp_path / "aff.pt", build_model(spec), spec)
-    with pytest.raises(CheckpointError, match=r"aff\.pt: holds a 'affinity' model, which cannot be used for segment; "
-                                              r"expected 'getam' or 'segmenter'") as error:
-        load_model(tmp_path / "aff.pt", use="segment")
-    assert "\n" not in str(error.value)
+    with pytest.raises(CheckpointError, match=r"aff\.pt: holds a 'affinity' model; expected 'getam' or 'segmenter'$"):
+        load_model(tmp_path / "aff.pt", [deeplab.KIND, getam.KIND])
 
 
 def test_an_unknown_kind_is_refused(tmp_path):
     torch.save({"format": checkpoint.MODEL_FORMAT, "kind": "irn", "spec": {}, "extra": {}, "state_dict": {}},
                tmp_path / "irn.pt")
-    with pytest.raises(CheckpointError, match=r"irn\.pt: holds an unknown model kind 'irn'"):
-        load_model(tmp_path / "irn.pt")
+    with pytest.raises(CheckpointError, match=r"irn\.pt: holds a 'irn' model; expected 'classifier'$"):
+        load_model(tmp_path / "irn.pt", [classifier.KIND])
 
 
 def test_a_spec_of_no_kind_is_a_type_error():
     with pytest.raises(TypeError, match="dict is not the spec"):
         build_model({"backbone": "efficientnet_lite0"})
+
+
+def test_the_zoo_imports_no_model_module():
+    """What keeps a stage's code deps to the model modules it imports itself."""
+    tree = ast.parse(Path(zoo.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.startswith("wsss.models.")} - {"wsss.models.registry"}
+    assert "importlib" not in imported and "pkgutil" not in imported

@@ -46,6 +46,24 @@ def test_torch_crf_on_a_stack_that_is_not_a_distribution():
     np.testing.assert_allclose(ours, reference, atol=2e-3)
 
 
+def test_a_kernel_cache_is_the_callers_and_reuses_one_images_lattices():
+    image, probs = demo_photo_and_maps(4)
+    cache: dict = {}
+    first = dense_crf(image, probs, CRF_PRESETS["seam"], backend="torch", cache=cache)
+    kernels = cache["kernels"]
+    again = dense_crf(image, probs[::-1].copy(), CRF_PRESETS["seam"], backend="torch", cache=cache)
+    assert cache["kernels"] is kernels   # same image and settings: the lattices are not rebuilt
+    np.testing.assert_array_equal(first, dense_crf(image, probs, CRF_PRESETS["seam"], backend="torch"))
+    np.testing.assert_array_equal(again, dense_crf(image, probs[::-1].copy(), CRF_PRESETS["seam"], backend="torch"))
+    dense_crf(image, probs, CRF_PRESETS["irn"], backend="torch", cache=cache)
+    assert cache["kernels"] is not kernels   # other kernel settings
+    kernels = cache["kernels"]
+    changed = image.copy()
+    changed[0, 0] ^= 1
+    dense_crf(changed, probs, CRF_PRESETS["irn"], backend="torch", cache=cache)
+    assert cache["kernels"] is not kernels   # another image
+
+
 def test_unknown_backend_is_refused():
     image, probs = demo_photo_and_maps(0)
     with pytest.raises(ConfigError, match="'cuda-crf' is not one of pydensecrf, torch"):

@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from wsss.train.data import EpochBatches
 from wsss.config import EngineConfig, OptimConfig
+from wsss.train.data import EpochBatches
 from wsss.train.engine import Trainer, TrainingError
 
 
@@ -27,7 +27,7 @@ def make_item(index: int, rng: np.random.Generator) -> dict:
     return {"image": x, "label": torch.tensor([float(index % 2), 1.0]), "id": f"img{index}"}
 
 
-def loss_fn(model, batch):
+def loss_fn(model, batch, epoch):
     loss = nn.functional.binary_cross_entropy_with_logits(model(batch["image"]), batch["label"])
     return {"loss": loss}
 
@@ -57,8 +57,8 @@ def fit_recording_lrs(trainer: Trainer) -> list[list[float]]:
     lrs = []
     original = trainer._train_step
 
-    def step_and_record(batch):
-        out = original(batch)
+    def step_and_record(batch, epoch):
+        out = original(batch, epoch)
         lrs.append([g["lr"] for g in trainer.optimizer.param_groups])
         return out
 
@@ -70,14 +70,15 @@ def fit_recording_lrs(trainer: Trainer) -> list[list[float]]:
 def test_poly_schedule_reaches_zero_and_groups_scale(tmp_path):
     seen = []
 
-    def recording_loss(model, batch):
-        seen.append(None)
-        return loss_fn(model, batch)
+    def recording_loss(model, batch, epoch):
+        seen.append(epoch)
+        return loss_fn(model, batch, epoch)
 
     torch.manual_seed(123)
     trainer = Trainer(TinyNet(), recording_loss, make_item, 10, CONFIG, tmp_path / "work", fingerprint="x")
     lrs = fit_recording_lrs(trainer)
     assert len(lrs) == trainer.max_steps == 6
+    assert seen == [0, 0, 1, 1, 2, 2]   # the loss is told each step's epoch
     for step, group_lrs in enumerate(lrs):
         factor = (1 - step / 6) ** 0.9  # set before the update of step t (0-based)
         assert group_lrs == pytest.approx([0.1 * factor, 0.2 * factor, 1.0 * factor, 2.0 * factor])
@@ -97,7 +98,7 @@ def test_a_phase_factor_scales_the_schedule_without_touching_initial_lrs(tmp_pat
 
 
 def test_nan_loss_stops_with_step_and_images(tmp_path):
-    def bad_loss(model, batch):
+    def bad_loss(model, batch, epoch):
         return {"loss": model(batch["image"]).sum() * float("nan")}
 
     trainer = Trainer(TinyNet(), bad_loss, make_item, 10, CONFIG, tmp_path / "w")
@@ -107,9 +108,9 @@ def test_nan_loss_stops_with_step_and_images(tmp_path):
 
 def test_late_nan_is_named_by_its_own_step(tmp_path):
     # Losses are read once per log interval (4 steps here); the error still names the step that broke.
-    def late_nan(model, batch):
-        loss = loss_fn(model, batch)["loss"]
-        return {"loss": loss * float("nan") if "img3" in batch["id"] and batch["epoch"] == 1 else loss}
+    def late_nan(model, batch, epoch):
+        loss = loss_fn(model, batch, epoch)["loss"]
+        return {"loss": loss * float("nan") if "img3" in batch["id"] and epoch == 1 else loss}
 
     config = EngineConfig(epochs=3, batch_size=2, seed=3, num_workers=0, checkpoint_every=0, log_every=4)
     trainer = Trainer(TinyNet(), late_nan, make_item, 10, config, tmp_path / "w")
@@ -149,11 +150,11 @@ class Killed(Exception):
 def killed_at(steps_done: int):
     calls = {"n": 0}
 
-    def loss(model, batch):
+    def loss(model, batch, epoch):
         if calls["n"] == steps_done:
             raise Killed
         calls["n"] += 1
-        return loss_fn(model, batch)
+        return loss_fn(model, batch, epoch)
 
     return loss
 

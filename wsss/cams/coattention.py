@@ -18,10 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from wsss import io
-from wsss.config import LocaliseMcisParams
 from wsss.data.class_index import ClassIndex
 from wsss.data.transforms import square, to_tensor
 from wsss.inference import open_inference
+from wsss.models.coattention import KIND as MCIS
+from wsss.params.mcis import LocaliseMcisParams
 from wsss.progress import progress
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def localise_mcis(index_dir: str | Path, checkpoint: str | Path, params: Localis
                   out_dir: str | Path) -> int:
     """Write MCIS localisation maps of every image of the split in the project's CAM format; ``size``:
     the square side the network was trained at."""
-    loaded, share = open_inference(index_dir, checkpoint, "coattention", params.split, params.device,
+    loaded, share = open_inference(index_dir, checkpoint, [MCIS], params.split, params.device,
                                    params.precision)
     dataset = share.dataset
     ids = dataset.ids(params.split)

@@ -19,11 +19,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wsss.config import GetamMapParams, LocaliseGetamParams
 from wsss.data.transforms import to_tensor
-from wsss.progress import progress
-from wsss.ops.pamr import DILATIONS, ITERATIONS, pamr
 from wsss.inference import open_inference
+from wsss.models.getam import KIND as GETAM
+from wsss.ops.pamr import DILATIONS, ITERATIONS, pamr
+from wsss.params.getam import GetamMapParams, LocaliseGetamParams
+from wsss.progress import progress
 
 
 def block_relevance(attention: torch.Tensor, gradient: torch.Tensor, prefix: int = 1) -> torch.Tensor:
@@ -116,7 +117,7 @@ def image_getam_maps(model, image: np.ndarray, classes: np.ndarray, params: Geta
 def localise_getam(index_dir: str | Path, checkpoint: str | Path, params: LocaliseGetamParams,
                    out_dir: str | Path) -> int:
     """Write the GETAM maps of every image of the split in the project's CAM format."""
-    loaded, share = open_inference(index_dir, checkpoint, "getam_maps", params.split, params.device, params.precision)
+    loaded, share = open_inference(index_dir, checkpoint, [GETAM], params.split, params.device, params.precision)
     dataset = share.dataset
     with share.cam_writer(out_dir) as writer:
         for image_id in progress(share.ids, len(share.ids), desc="getam maps"):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from wsss.cams.gradcam import gradcam_maps
 from wsss.cams.multiscale import batched_multiscale_cams, cam_views, same_size_runs
-from wsss.config import InferCamParams
 from wsss.errors import ConfigError
 from wsss.inference import open_inference
+from wsss.models.classifier import KIND as CLASSIFIER
+from wsss.params.seam import InferCamParams
 from wsss.progress import prefetched, progress
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def infer_cams(index_dir: str | Path, checkpoint: str | Path, params: InferCamParams, out_dir: str | Path) -> int:
     """Write localisation maps of every image of the split; returns the number of images written."""
-    loaded, share = open_inference(index_dir, checkpoint, "cams", params.split, params.device, params.precision)
+    loaded, share = open_inference(index_dir, checkpoint, [CLASSIFIER], params.split, params.device, params.precision)
     model, spec, device, dtype = loaded.model, loaded.spec, loaded.device, loaded.dtype
     dataset, mine = share.dataset, share.ids
     normalisation = params.normalisation

@@ -18,13 +18,17 @@ import torch
 
 from wsss.cams.gradcam import gradcam_maps
 from wsss.cams.multiscale import host_views, multiscale_cams, normalised_views
-from wsss.config import GetamMapParams, LocaliseMcisParams
 from wsss.errors import ConfigError
 from wsss.inference import LoadedModel, load_for_inference
 from wsss.models.checkpoint import read_checkpoint
+from wsss.models.classifier import KIND as CLASSIFIER
+from wsss.models.coattention import KIND as MCIS
+from wsss.models.getam import KIND as GETAM
+from wsss.params.getam import GetamMapParams
+from wsss.params.mcis import LocaliseMcisParams
 
-# A model file's kind → the use that gives its localisation maps.
-KIND_USES = {"classifier": "cams", "mcis": "coattention", "getam": "getam_maps"}
+# The kinds whose networks give localisation maps.
+LOCALISING_KINDS = {kind.name: kind for kind in (CLASSIFIER, MCIS, GETAM)}
 MAP_KINDS = ("native", "gradcam", "gradcampp")
 
 
@@ -43,14 +47,14 @@ class PhotoLocaliser:
         if maps not in MAP_KINDS:
             raise ConfigError(f"maps {maps!r} is not one of {', '.join(MAP_KINDS)}")
         kind = read_checkpoint(checkpoint, None).get("kind")
-        if kind not in KIND_USES:
+        if kind not in LOCALISING_KINDS:
             raise ConfigError(f"{checkpoint}: a {kind!r} model gives no localisation maps; "
-                              f"use a classifier ({', '.join(KIND_USES)})")
+                              f"use a classifier ({', '.join(LOCALISING_KINDS)})")
         if maps != "native" and kind != "classifier":
             raise ConfigError(f"{checkpoint}: Grad-CAM maps are for the CAM and SEAM classifiers, not {kind!r}")
         self.kind, self.map_kind, self.scales, self.flip, self.threshold = kind, maps, tuple(scales), flip, threshold
         self.size = size
-        self.loaded: LoadedModel = load_for_inference(checkpoint, KIND_USES[kind], device, "fp32")
+        self.loaded: LoadedModel = load_for_inference(checkpoint, [LOCALISING_KINDS[kind]], device, "fp32")
         names = list(getattr(self.loaded.spec, "class_names", ()))
         self.foreground = names[1:] if names and names[0] == "background" else names
 

@@ -27,3 +27,10 @@ def affinity_loss(affinity: torch.Tensor, bg_pos: torch.Tensor, fg_pos: torch.Te
     fg = -(fg_pos * torch.log(affinity + 1e-5)).sum() / n_fg * world
     negative = -(neg * torch.log(1.0 + 1e-5 - affinity)).sum() / n_neg * world
     return {"loss": bg / 4 + fg / 4 + negative / 2, "bg": bg, "fg": fg, "neg": negative}
+
+
+class AffinityLoss:
+    """AffinityNet's training loss (:func:`affinity_loss`) on a batch of crops and their pair labels."""
+
+    def __call__(self, model, batch: dict, epoch: int) -> dict[str, torch.Tensor]:
+        return affinity_loss(model(batch["image"]), batch["bg"], batch["fg"], batch["neg"])

@@ -19,10 +19,10 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from wsss.cams.getam import refined_getam_maps
-from wsss.config import CompletionParams, GetamMapParams, TrainGetamParams
 from wsss.errors import ConfigError
 from wsss.losses.dense_energy import dense_energy_loss
 from wsss.palette import IGNORE_INDEX
+from wsss.params.getam import CompletionParams, GetamMapParams, TrainGetamParams
 from wsss.refine.label_completion import complete_labels
 
 SALIENCY_LOSSES = ("intent", "as_written", "off")
@@ -77,19 +77,15 @@ def saliency_target(salient: torch.Tensor, completed: torch.Tensor, mode: str) -
 
 
 class GetamLoss:
-    def __init__(self, params: TrainGetamParams, maps: GetamMapParams, completion: CompletionParams,
-                 mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)) -> None:
-        """``maps``/``completion``: how online pseudo labels are made; ``mean``/``std``: the encoder's
-        normalisation, undone for the dense energy's colour kernel."""
+    def __init__(self, params: TrainGetamParams, maps: GetamMapParams, completion: CompletionParams) -> None:
+        """``maps``/``completion``: how online pseudo labels are made."""
         if params.saliency_loss not in SALIENCY_LOSSES:
             raise ConfigError(f"saliency_loss {params.saliency_loss!r} is not one of {SALIENCY_LOSSES}")
         self.params, self.maps, self.completion = params, maps, completion
-        self.mean = torch.tensor(mean, dtype=torch.float32)[:, None, None]
-        self.std = torch.tensor(std, dtype=torch.float32)[:, None, None]
 
-    def __call__(self, model, batch: dict) -> dict:
+    def __call__(self, model, batch: dict, epoch: int) -> dict:
         images, labels = batch["image"], batch["label"]
-        if not segmentation_phase(batch["epoch"], self.params):
+        if not segmentation_phase(epoch, self.params):
             return self.classification_phase(model, images, labels)
         net = getattr(model, "module", model)  # maps bypass DDP: they never touch parameter gradients
         m = self.maps
@@ -111,7 +107,10 @@ class GetamLoss:
                 losses["saliency"] = F.binary_cross_entropy(seg.softmax(1)[:, 0].clamp(1e-6, 1 - 1e-6), target)
             energy = self.params.dense_energy
             if energy.weight > 0:
-                rgb = (images.float() * self.std.to(images.device) + self.mean.to(images.device)) * 255.0
+                # The encoder's normalisation undone for the dense energy's colour kernel.
+                mean, std = (torch.tensor(v, dtype=torch.float32, device=images.device)[:, None, None]
+                             for v in (net.encoder.mean, net.encoder.std))
+                rgb = (images.float() * std + mean) * 255.0
                 losses["dense_energy"] = energy.weight * dense_energy_loss(
                     rgb, seg.softmax(1), pseudo, batch["crop"], energy.sigma_rgb, energy.sigma_xy, energy.scale)
         losses["loss"] = sum(losses.values())

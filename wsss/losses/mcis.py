@@ -23,7 +23,7 @@ def mlsm(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.multilabel_soft_margin_loss(logits.float(), labels.float())
 
 
-def mcis_losses(model: nn.Module, batch: dict, contrastive_from_epoch: int = 2) -> dict[str, torch.Tensor]:
+def mcis_losses(model: nn.Module, batch: dict, epoch: int, contrastive_from_epoch: int = 2) -> dict[str, torch.Tensor]:
     """MCIS's loss for a batch of pairs (a, b) and the self-pairs of a with its flipped, 0.75× and 2× views:
     MLSM of the single-image logits, of the co-attention logits on the common labels (on a's labels for
     self-pairs) and, from ``contrastive_from_epoch`` on, of the contrastive logits on the exclusive labels."""
@@ -39,10 +39,20 @@ def mcis_losses(model: nn.Module, batch: dict, contrastive_from_epoch: int = 2) 
     # A zero-weighted term keeps the gate in the graph when the contrastive loss is off (DDP's
     # static graph needs the same parameters used at every step).
     contrastive = 0.0 * (out["comp_a"].float().sum() + out["comp_b"].float().sum())
-    if batch.get("epoch", 0) >= contrastive_from_epoch:
+    if epoch >= contrastive_from_epoch:
         for side, exclusive in (("a", exclusive_labels(y_a, y_b)), ("b", exclusive_labels(y_b, y_a))):
             if bool((exclusive > 0).any()):  # tested over the whole batch, as the reference does
                 contrastive = contrastive + mlsm(out[f"comp_{side}"], exclusive)
     loss = single + coattention + contrastive
     return {"loss": loss, "single": single.detach(), "coattention": coattention.detach(),
             "contrastive": contrastive.detach()}
+
+
+class McisLoss:
+    """MCIS's training loss (:func:`mcis_losses`) on a batch of pairs."""
+
+    def __init__(self, contrastive_from_epoch: int = 2) -> None:
+        self.contrastive_from_epoch = contrastive_from_epoch
+
+    def __call__(self, model, batch: dict, epoch: int) -> dict[str, torch.Tensor]:
+        return mcis_losses(model, batch, epoch, self.contrastive_from_epoch)

@@ -70,6 +70,23 @@ def seam_losses(model, images: torch.Tensor, labels: torch.Tensor, scale: float 
     return {"loss": cls + rvmin + er + ecr, "cls": cls, "rvmin": rvmin, "er": er, "ecr": ecr}
 
 
+class SeamLoss:
+    """SEAM's training loss (:func:`seam_losses`) on a batch of images and their labels."""
+
+    def __init__(self, scale: float = 0.3, ohem_ratio: float = 0.2) -> None:
+        self.scale, self.ohem_ratio = scale, ohem_ratio
+
+    def __call__(self, model, batch: dict, epoch: int) -> dict[str, torch.Tensor]:
+        return seam_losses(model, batch["image"], batch["label"], self.scale, self.ohem_ratio)
+
+
+class CamLoss:
+    """The CAM baseline's training loss (:func:`cam_losses`)."""
+
+    def __call__(self, model, batch: dict, epoch: int) -> dict[str, torch.Tensor]:
+        return cam_losses(model, batch["image"], batch["label"])
+
+
 def cam_losses(model, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
     """The CAM baseline: multi-label soft margin on the GAP logits."""
     cls = F.multilabel_soft_margin_loss(model(images).float(), labels)

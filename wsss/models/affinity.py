@@ -12,7 +12,7 @@ from torch import nn
 
 from wsss.models.backbones import Backbone, build_backbone
 from wsss.models.heads import new_conv1x1, parameter_groups
-from wsss.models.registry import ModelKind, register_model_kind
+from wsss.models.registry import ModelKind
 from wsss.ops.pairs import effective_radius, pair_affinities
 
 
@@ -54,4 +54,4 @@ def build_affinity(spec: AffinitySpec, weights: str | None = None) -> AffinityNe
     return AffinityNet(build_backbone(spec.backbone, weights, spec.output_stride), spec.radius)
 
 
-register_model_kind(ModelKind("affinity", AffinitySpec, build_affinity, uses=("affinity",)))
+KIND = ModelKind("affinity", AffinitySpec, build_affinity)

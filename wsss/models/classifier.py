@@ -12,7 +12,7 @@ from wsss.errors import CheckpointError
 from wsss.models.backbones import build_backbone
 from wsss.models.cam import CamNet
 from wsss.models.checkpoint import load_plain
-from wsss.models.registry import CLASSIFIERS, ModelKind, register_model_kind
+from wsss.models.registry import CLASSIFIERS, ModelKind
 from wsss.models.seam import SeamNet
 
 CLASSIFIERS.register("cam")(CamNet)
@@ -36,7 +36,7 @@ def build_classifier(spec: ClassifierSpec, weights: str | None = None) -> nn.Mod
     return CLASSIFIERS.get(spec.method)(backbone, spec.num_foreground)
 
 
-register_model_kind(ModelKind("classifier", ClassifierSpec, build_classifier, uses=("cams", "classify")))
+KIND = ModelKind("classifier", ClassifierSpec, build_classifier)
 
 
 def import_original_seam_checkpoint(path: str | Path, out: str | Path, class_names: list[str]) -> ClassifierSpec:

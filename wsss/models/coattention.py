@@ -18,7 +18,7 @@ from torch import nn
 
 from wsss.models.backbones import Backbone, build_backbone
 from wsss.models.heads import parameter_groups
-from wsss.models.registry import ModelKind, register_model_kind
+from wsss.models.registry import ModelKind
 
 
 def _init_conv(conv: nn.Conv2d) -> nn.Conv2d:
@@ -127,4 +127,4 @@ def build_mcis(spec: McisSpec, weights: str | None = None) -> CoAttentionNet:
     return CoAttentionNet(backbone, spec.num_foreground, spec.width, spec.head_std)
 
 
-register_model_kind(ModelKind("mcis", McisSpec, build_mcis, uses=("coattention",)))
+KIND = ModelKind("mcis", McisSpec, build_mcis)

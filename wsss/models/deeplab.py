@@ -14,7 +14,7 @@ from torch import nn
 
 from wsss.models.backbones import Backbone, build_backbone
 from wsss.models.heads import parameter_groups
-from wsss.models.registry import SEGMENTERS, ModelKind, register_model_kind
+from wsss.models.registry import SEGMENTERS, ModelKind
 
 
 class DeepLabLargeFOV(nn.Module):
@@ -99,4 +99,4 @@ def build_segmenter(spec: SegmenterSpec, weights: str | None = None) -> nn.Modul
     return SEGMENTERS.get(spec.arch)(backbone, spec.num_classes, dilation_scale=8 / spec.output_stride)
 
 
-register_model_kind(ModelKind("segmenter", SegmenterSpec, build_segmenter, uses=("segment",)))
+KIND = ModelKind("segmenter", SegmenterSpec, build_segmenter)

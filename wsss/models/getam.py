@@ -11,7 +11,7 @@ from torch import nn
 
 from wsss.models.dpt import DptDecoder, Reassemble
 from wsss.models.heads import parameter_groups
-from wsss.models.registry import ModelKind, register_model_kind
+from wsss.models.registry import ModelKind
 from wsss.models.vit import PATCH, VitEncoder, build_encoder
 
 
@@ -92,4 +92,4 @@ def build_getam(spec: GetamSpec, weights: str | None = None) -> GetamNet:
 
 
 # Its maps come from the classifier path; its decoder segments images like a DeepLab.
-register_model_kind(ModelKind("getam", GetamSpec, build_getam, uses=("getam_maps", "segment")))
+KIND = ModelKind("getam", GetamSpec, build_getam)

@@ -1,5 +1,5 @@
 """Name → constructor registries, so params.yaml can say ``backbone: resnet38`` or ``method: seam``,
-and the registry of model kinds that model files name."""
+and what a model kind is."""
 
 from __future__ import annotations
 
@@ -40,17 +40,9 @@ SEGMENTERS = Registry("segmentation architecture")
 @dataclass(frozen=True)
 class ModelKind:
     """One kind of network: the name its model files carry, the spec dataclass that rebuilds it
-    (stored in the file), ``build(spec, weights=None)``, and what stages may use it for
-    (``cams``, ``affinity``, ``coattention``, ``segment``); loaders ask for a use, never for a kind."""
+    (stored in the file) and ``build(spec, weights=None)``. A model module defines its spec and its
+    ``KIND``; readers name the kinds they accept, so a stage imports (and depends on) only those."""
 
     name: str
     spec: type
     build: Callable
-    uses: tuple[str, ...]
-
-
-MODEL_KINDS = Registry("model kind")
-
-
-def register_model_kind(kind: ModelKind) -> ModelKind:
-    return MODEL_KINDS.register(kind.name)(kind)

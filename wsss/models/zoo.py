@@ -1,45 +1,33 @@
 """One way to build, save and load every kind of network.
 
-Each model module registers its kind (:class:`~wsss.models.registry.ModelKind`) when imported; the
-zoo imports every module of ``wsss.models`` before its first lookup, so a new kind needs nothing but
-its own module. Model files hold the kind's name, its spec as plain values, and the weights.
+A model module defines its spec dataclass and its ``KIND`` (:class:`~wsss.models.registry.ModelKind`).
+Building or saving goes through the spec's own module; loading names the kinds the reader accepts.
+Nothing here imports a model module, so a stage's code dependencies are the model modules it
+imports itself (an edit of GETAM's network does not rerun SEAM's stages). Model files hold the
+kind's name, its spec as plain values, and the weights.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import sys
 from dataclasses import asdict
-from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import torch
 from torch import nn
 
-import wsss.models
 from wsss.errors import CheckpointError
 from wsss.models import checkpoint
-from wsss.models.registry import MODEL_KINDS, ModelKind
-
-
-@lru_cache(maxsize=1)
-def _import_model_modules() -> None:
-    for module in pkgutil.walk_packages(wsss.models.__path__, "wsss.models."):
-        if module.name != __name__:
-            importlib.import_module(module.name)
-
-
-def model_kinds() -> list[ModelKind]:
-    _import_model_modules()
-    return [MODEL_KINDS.get(name) for name in MODEL_KINDS.names()]
+from wsss.models.registry import ModelKind
 
 
 def kind_of(spec) -> ModelKind:
-    """The registered kind whose spec type ``spec`` is."""
-    for kind in model_kinds():
-        if type(spec) is kind.spec:
-            return kind
-    raise TypeError(f"{type(spec).__name__} is not the spec of a registered model kind")
+    """The kind defined beside ``spec``'s type (its module's ``KIND``)."""
+    kind = getattr(sys.modules.get(type(spec).__module__), "KIND", None)
+    if not isinstance(kind, ModelKind) or kind.spec is not type(spec):
+        raise TypeError(f"{type(spec).__name__} is not the spec of a model kind")
+    return kind
 
 
 def build_model(spec, weights: str | None = None) -> nn.Module:
@@ -51,18 +39,15 @@ def save_model(path: str | Path, model: nn.Module, spec, extra: dict | None = No
     checkpoint.save_model(path, model, kind_of(spec).name, asdict(spec), extra)
 
 
-def load_model(path: str | Path, device: torch.device | str = "cpu", use: str | None = None):
-    """(model in eval mode on ``device``, spec) from a model file; with ``use``, a file whose kind
-    cannot serve that use is refused in one line naming the file and the kinds that can."""
-    _import_model_modules()
+def load_model(path: str | Path, kinds: Sequence[ModelKind], device: torch.device | str = "cpu"):
+    """(model in eval mode on ``device``, spec) from a model file of one of ``kinds``; a file of any
+    other kind is refused in one line naming the file and the kinds expected."""
     state = checkpoint.read_checkpoint(path, None)
-    if state.get("kind") not in MODEL_KINDS.names():
-        raise CheckpointError(f"{path}: holds an unknown model kind {state.get('kind')!r}; known: {MODEL_KINDS.names()}")
-    kind = MODEL_KINDS.get(state["kind"])
-    if use is not None and use not in kind.uses:
-        able = sorted(k.name for k in model_kinds() if use in k.uses)
-        raise CheckpointError(f"{path}: holds a {kind.name!r} model, which cannot be used for {use}; "
-                              f"expected {' or '.join(map(repr, able))}")
+    by_name = {kind.name: kind for kind in kinds}
+    if state.get("kind") not in by_name:
+        raise CheckpointError(f"{path}: holds a {state.get('kind')!r} model; "
+                              f"expected {' or '.join(map(repr, sorted(by_name)))}")
+    kind = by_name[state["kind"]]
     spec = checkpoint.read_spec(path, state, kind.spec)
     model = kind.build(spec, None)
     checkpoint.load_weights(path, model, state)

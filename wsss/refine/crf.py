@@ -8,9 +8,6 @@ same lattice and mean field on a CPU or a CUDA device).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-
 import numpy as np
 
 from wsss.config import CrfBackend, CrfParams
@@ -30,16 +27,17 @@ CRF_PRESETS = {
 
 
 def dense_crf(image: np.ndarray, probs: np.ndarray, params: CrfParams = CRF_PRESETS["seam"],
-              backend: CrfBackend = "pydensecrf", device: str = "cpu") -> np.ndarray:
+              backend: CrfBackend = "pydensecrf", device: str = "cpu", cache: dict | None = None) -> np.ndarray:
     """Mean-field inference; ``image`` H×W×3 uint8, ``probs`` K×H×W; returns K×H×W float32 Q.
-    ``device`` is used by the torch backend only."""
+    ``device`` and ``cache`` (a dict the caller keeps while it runs several CRFs on one image: the
+    image's lattices are built once) are used by the torch backend only."""
     k, h, w = probs.shape
     if image.shape[:2] != (h, w):
         raise ValueError(f"image {image.shape[:2]} and probabilities {(h, w)} differ in size")
     if backend == "torch":
         from wsss.refine.crf_torch import dense_crf_torch
 
-        return dense_crf_torch(image, probs, params, device)
+        return dense_crf_torch(image, probs, params, device, cache)
     if backend != "pydensecrf":
         raise ConfigError(f"CRF backend {backend!r} is not one of {', '.join(BACKENDS)}")
     import pydensecrf.densecrf as dcrf
@@ -64,16 +62,6 @@ def crf_placement(backend: CrfBackend, device: str, workers: int) -> tuple[str, 
         if resolved.type == "cuda":
             return str(resolved), 1
     return "cpu", workers
-
-
-def single_threaded_worker() -> None:
-    """In a pool's worker process, keep each CRF on one thread (several per process would
-    oversubscribe the cores)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if multiprocessing.parent_process() is not None:
-        import torch
-
-        torch.set_num_threads(1)
 
 
 def background_from_alpha(maps: np.ndarray, alpha: float) -> np.ndarray:

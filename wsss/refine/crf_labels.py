@@ -11,17 +11,23 @@ from typing import Sequence
 import numpy as np
 
 from wsss import io
-from wsss.devices import rank_share, world_size
-from wsss.config import CrfStageParams
 from wsss.data.dataset import Dataset
-from wsss.progress import chunked, default_workers, parallel_imap
-from wsss.refine.crf import crf_placement, crf_with_alpha, crf_with_constant_background, single_threaded_worker
+from wsss.devices import rank_share
+from wsss.params.seam import CrfStageParams
+from wsss.progress import (
+    chunked,
+    default_workers,
+    parallel_imap,
+    single_threaded_worker,
+)
+from wsss.refine.crf import crf_placement, crf_with_alpha, crf_with_constant_background
+from wsss.world import launch_world
 
 
 def _crf_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, params: CrfStageParams, background: float,
                device: str):
     single_threaded_worker()
-    backend = {"backend": params.backend, "device": device}
+    backend = {"backend": params.backend, "device": device, "cache": {}}   # three CRFs per image share its lattices
     dataset = Dataset(index_dir)
     reader = io.CamShardReader(cam_dir)
     out = []
@@ -41,7 +47,7 @@ def run_crf(index_dir: str | Path, cam_dir: str | Path, params: CrfStageParams, 
     ids, num_shards = rank_share(Dataset(index_dir).ids(params.split))
     # Under torchrun each process takes its share of the shards and of the cores.
     device, workers = crf_placement(params.backend, params.device,
-                                    params.workers or max(1, default_workers() // world_size()))
+                                    params.workers or max(1, default_workers() // launch_world().size))
     fn = functools.partial(_crf_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), params=params,
                            background=background, device=device)
     with io.CamShardWriter(out_la, num_shards) as la_writer, io.CamShardWriter(out_ha, num_shards) as ha_writer:

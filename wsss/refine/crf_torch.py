@@ -35,18 +35,15 @@ class _Kernel:
         return self.weight * self.norm * self.lattice.filter((q * self.norm).T.contiguous()).T
 
 
-_last_kernels: tuple[tuple, list[_Kernel]] | None = None
-
-
-def _kernels(image: np.ndarray, params: CrfParams, device: torch.device) -> list[_Kernel]:
-    """The two kernels of an image; the last image's are kept, since the CRF stage runs three CRFs
-    (low α, high α, constant background) on each image and the lattices depend on the image only."""
-    global _last_kernels
+def _kernels(image: np.ndarray, params: CrfParams, device: torch.device, cache: dict | None) -> list[_Kernel]:
+    """The two kernels of an image. ``cache``, a dict the caller owns, keeps the last image's: the CRF
+    stage runs three CRFs (low α, high α, constant background) on each image, and the lattices depend
+    on the image and the kernel settings only."""
     image = np.ascontiguousarray(image, dtype=np.uint8)
     key = (image.shape, hashlib.blake2b(image.data, digest_size=16).digest(), params.gaussian_sxy,
            params.gaussian_compat, params.bilateral_sxy, params.bilateral_srgb, params.bilateral_compat, str(device))
-    if _last_kernels is not None and _last_kernels[0] == key:
-        return _last_kernels[1]
+    if cache is not None and cache.get("key") == key:
+        return cache["kernels"]
     h, w = image.shape[:2]
     grid = _pixel_grid(h, w, device)
     rgb = torch.as_tensor(image.copy(), device=device).reshape(-1, 3).float()
@@ -54,14 +51,17 @@ def _kernels(image: np.ndarray, params: CrfParams, device: torch.device) -> list
         _Kernel(grid / params.gaussian_sxy, params.gaussian_compat),
         _Kernel(torch.cat([grid / params.bilateral_sxy, rgb / params.bilateral_srgb], 1), params.bilateral_compat),
     ]
-    _last_kernels = (key, kernels)
+    if cache is not None:
+        cache.update(key=key, kernels=kernels)
     return kernels
 
 
-def dense_crf_torch(image: np.ndarray, probs: np.ndarray, params: CrfParams, device: str | torch.device = "cpu") -> np.ndarray:
-    """Mean-field inference; ``image`` H×W×3 uint8, ``probs`` K×H×W; returns K×H×W float32 Q."""
+def dense_crf_torch(image: np.ndarray, probs: np.ndarray, params: CrfParams, device: str | torch.device = "cpu",
+                    cache: dict | None = None) -> np.ndarray:
+    """Mean-field inference; ``image`` H×W×3 uint8, ``probs`` K×H×W; returns K×H×W float32 Q.
+    ``cache``: a dict kept across calls on the same image (see :func:`_kernels`)."""
     k, h, w = probs.shape
-    kernels = _kernels(image, params, torch.device(device))
+    kernels = _kernels(image, params, torch.device(device), cache)
     p = torch.as_tensor(np.array(probs, dtype=np.float32), device=device).reshape(k, -1)
     unary = -torch.log(p.clamp(1e-5, 1.0))
     q = torch.softmax(-unary, 0)

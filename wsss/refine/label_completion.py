@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wsss.config import CompletionParams, GetamLabelsParams
 from wsss.palette import IGNORE_INDEX
+from wsss.params.getam import CompletionParams, GetamLabelsParams
 from wsss.refine.saliency_labels import write_saliency_labels
 
 

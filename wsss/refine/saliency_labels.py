@@ -5,19 +5,18 @@ and uncertain pixels are ignored (255)."""
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 from wsss import io
-from wsss.devices import shard_count
 from wsss.config import McisLabelsParams, SalientCamLabelsParams
 from wsss.data.dataset import Dataset
-from wsss.palette import IGNORE_INDEX
+from wsss.devices import shard_count
 from wsss.errors import DataError
-from wsss.progress import chunked, parallel_imap
+from wsss.palette import IGNORE_INDEX
+from wsss.progress import chunked, parallel_imap, single_threaded_worker
 
 
 def minmax(map_: np.ndarray, eps: float = 1e-8) -> np.ndarray:
@@ -56,7 +55,7 @@ def saliency_pseudo_label(maps: np.ndarray, classes: np.ndarray, saliency: np.nd
 
 def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, make_label,
                   saliency_dir: str | None = None) -> int:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    single_threaded_worker()
     dataset = Dataset(index_dir, saliency_dir)
     reader = io.CamShardReader(cam_dir)
     for image_id in ids:

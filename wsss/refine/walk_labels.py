@@ -11,12 +11,17 @@ import torch
 import torch.nn.functional as F
 
 from wsss import io
-from wsss.config import RandomWalkParams
 from wsss.data.transforms import to_tensor
-from wsss.progress import progress
-from wsss.ops.pairs import effective_radius, pair_affinities
-from wsss.refine.random_walk import cam_scores_on_grid, propagate, sparse_transition_transposed
 from wsss.inference import open_inference
+from wsss.models.affinity import KIND as AFFINITY
+from wsss.ops.pairs import effective_radius, pair_affinities
+from wsss.params.seam import RandomWalkParams
+from wsss.progress import progress
+from wsss.refine.random_walk import (
+    cam_scores_on_grid,
+    propagate,
+    sparse_transition_transposed,
+)
 
 
 @torch.no_grad()
@@ -57,7 +62,7 @@ def walk_batch(model, images: list[np.ndarray], cams: list[tuple[np.ndarray, np.
 
 def run_random_walk(index_dir: str | Path, cam_dir: str | Path, checkpoint: str | Path, params: RandomWalkParams,
                     out_dir: str | Path) -> int:
-    loaded, share = open_inference(index_dir, checkpoint, "affinity", params.split, params.device)
+    loaded, share = open_inference(index_dir, checkpoint, [AFFINITY], params.split, params.device)
     model, device, dataset, ids = loaded.model, loaded.device, share.dataset, share.ids
     reader = io.CamShardReader(cam_dir)
     batches = [ids[i : i + params.batch] for i in range(0, len(ids), params.batch)]

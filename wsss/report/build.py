@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import platform
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 
 @dataclass(frozen=True)
@@ -56,36 +53,6 @@ def read_metrics(root: Path, path: str, revision: str | None = None) -> dict | N
         return json.loads(file.read_text()) if file.is_file() else None
     result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=root, capture_output=True, text=True)
     return json.loads(result.stdout) if result.returncode == 0 else None
-
-
-def params_changed(root: Path) -> list[tuple[str, object, object]]:
-    """(key, value, default) for every params.yaml value that differs from the library's default."""
-    from wsss import config
-
-    document = yaml.safe_load((root / "params.yaml").read_text()) if (root / "params.yaml").is_file() else {}
-    sections = config.PARAMS_SECTIONS
-    changed = []
-    for name, section in document.items():
-        entries = section.items() if name == "train_cls" else [(None, section)]
-        for key, values in entries:
-            cls = sections.get(name)
-            if cls is None or not isinstance(values, dict):
-                continue
-            where = f"{name}.{key}" if key else name
-            actual = _flatten(dataclasses.asdict(config.from_dict(cls, values, where)), where)
-            default = _flatten(dataclasses.asdict(cls()), where)
-            changed += [(k, v, default.get(k)) for k, v in actual.items() if default.get(k) != v]
-    return changed
-
-
-def _flatten(values: dict, prefix: str) -> dict:
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}.{key}"))
-        else:
-            out[f"{prefix}.{key}"] = value
-    return out
 
 
 def run_facts(root: Path) -> dict[str, str]:

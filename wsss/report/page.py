@@ -13,8 +13,20 @@ from wsss.data.dataset import Dataset
 from wsss.errors import DataError
 from wsss.progress import prefetched
 from wsss.report import charts, gallery
-from wsss.report.build import (PIPELINES, CURVES, TRAINING_LOGS, Stage, data_facts, params_changed, read_metrics,
-                               run_facts, stage_times, stale_reason, threshold_curves, training_curves)
+from wsss.report.build import (
+    CURVES,
+    PIPELINES,
+    TRAINING_LOGS,
+    Stage,
+    data_facts,
+    read_metrics,
+    run_facts,
+    stage_times,
+    stale_reason,
+    threshold_curves,
+    training_curves,
+)
+from wsss.report.params_table import params_changed
 
 log = logging.getLogger(__name__)
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}

@@ -10,14 +10,14 @@ import torch
 from PIL import Image
 
 from wsss import io
-from wsss.config import TrainAffParams
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import color_jitter, normalize, random_crop
 from wsss.errors import DataError
-from wsss.losses.affinity import affinity_loss
+from wsss.losses.affinity import AffinityLoss
 from wsss.models.affinity import AffinitySpec
-from wsss.refine.affinity_labels import IGNORE, affinity_label_grid, label_map_grid
 from wsss.ops.pairs import effective_radius, pair_labels
+from wsss.params.seam import TrainAffParams
+from wsss.refine.affinity_labels import IGNORE, affinity_label_grid, label_map_grid
 from wsss.train.model_training import train_model
 
 
@@ -115,13 +115,10 @@ def train_affinity(index_dir: str | Path, la_dir: str | Path, ha_dir: str | Path
         check_label_maps(index_dir, label_dir, params.split)
     spec = AffinitySpec(params.backbone, params.output_stride, params.radius)
 
-    def loss_fn(net, batch):
-        return affinity_loss(net(batch["image"]), batch["bg"], batch["fg"], batch["neg"])
-
     def items(mean, std):
         return AffinityItems(str(index_dir), str(la_dir), str(ha_dir), params, mean, std,
                              None if label_dir is None else str(label_dir))
 
-    train_model(spec, params, items, lambda model: loss_fn, out_path, work_dir, live_dir,
+    train_model(spec, params, items, AffinityLoss(), out_path, work_dir, live_dir,
                 what=f"AffinityNet/{spec.backbone}")
     return spec

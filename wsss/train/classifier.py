@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wsss.config import TrainClsParams
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import classification_augment
-from wsss.losses.seam import cam_losses, seam_losses
+from wsss.losses import TrainingLoss
+from wsss.losses.seam import CamLoss, SeamLoss
 from wsss.models.classifier import ClassifierSpec
+from wsss.params.seam import TrainClsParams
 from wsss.train.model_training import train_model
 
 
@@ -35,11 +36,11 @@ class ClassificationItems:
         return {"image": image, "label": torch.from_numpy(self._dataset.labels(image_id)), "id": image_id}
 
 
-def loss_function(params: TrainClsParams):
+def loss_function(params: TrainClsParams) -> TrainingLoss:
     if params.method == "seam":
-        return lambda model, batch: seam_losses(model, batch["image"], batch["label"], params.seam.scale, params.seam.ohem_ratio)
+        return SeamLoss(params.seam.scale, params.seam.ohem_ratio)
     if params.method == "cam":
-        return lambda model, batch: cam_losses(model, batch["image"], batch["label"])
+        return CamLoss()
     raise ValueError(f"unknown method {params.method!r}")
 
 
@@ -49,6 +50,6 @@ def train_classifier(index_dir: str | Path, params: TrainClsParams, out_path: st
     spec = ClassifierSpec(params.method, params.backbone, dataset.num_classes - 1, params.output_stride,
                           tuple(dataset.class_names))
     train_model(spec, params, lambda mean, std: ClassificationItems(str(index_dir), params.split, params, mean, std),
-                lambda model: loss_function(params), out_path, work_dir, live_dir,
+                loss_function(params), out_path, work_dir, live_dir,
                 what=f"{spec.method}/{spec.backbone}", fingerprint_extra=(dataset.class_names,))
     return spec

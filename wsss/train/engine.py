@@ -2,19 +2,19 @@
 schedule, checkpoints with exact resume, seeding, progress (images/s, ETA), DVCLive scalars, and a
 stop with a clear message on a non-finite loss.
 
-A method supplies a model with ``parameter_groups()`` and a ``loss_fn(model, batch) -> dict`` whose
-``"loss"`` entry is optimised; the other entries are logged.
+A method supplies a model with ``parameter_groups()`` and a loss (:class:`wsss.losses.TrainingLoss`:
+``loss_fn(model, batch, epoch) -> dict``) whose ``"loss"`` entry is optimised; the other entries are logged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -22,13 +22,15 @@ import torch.distributed as dist
 from torch import nn
 
 from wsss import io
+from wsss.config import EngineConfig
 from wsss.devices import resolve_device
 from wsss.errors import WsssError, import_pipeline_package
+from wsss.losses import TrainingLoss
 from wsss.models.checkpoint import load_plain
 from wsss.progress import progress
 from wsss.train.data import AugmentedDataset, EpochBatches, collate
-from wsss.config import EngineConfig
 from wsss.train.optim import build_optimizer, set_scheduled_lr
+from wsss.world import launch_world
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +56,33 @@ class DistributedContext:
         return self.rank == 0
 
 
+@contextlib.contextmanager
+def cudnn_benchmark(on: bool) -> Iterator[None]:
+    """cuDNN's kernel search on inside the block (when ``on``), the previous setting after it."""
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = previous or on
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
+
+
 def init_distributed(device: torch.device) -> DistributedContext:
     """Join the process group torchrun set up (WORLD_SIZE > 1), else a single-process context."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    world = launch_world()
+    if world.size <= 1:
         return DistributedContext()
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    local = int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
-        torch.cuda.set_device(local)
-    return DistributedContext(dist.get_rank(), dist.get_world_size(), local)
+        torch.cuda.set_device(world.local_rank)
+    return DistributedContext(dist.get_rank(), dist.get_world_size(), world.local_rank)
 
 
 class Trainer:
     """Runs ``epochs`` over a dataset built by ``make_item(index, rng)``; checkpoints to ``work_dir``."""
 
-    def __init__(self, model: nn.Module, loss_fn: Callable, make_item: Callable, num_items: int,
+    def __init__(self, model: nn.Module, loss_fn: TrainingLoss, make_item: Callable, num_items: int,
                  config: EngineConfig, work_dir: str | Path, live_dir: str | Path | None = None,
                  fingerprint: str = "", lr_scale: Callable[[int], float] | None = None) -> None:
         self.config = config
@@ -94,8 +106,6 @@ class Trainer:
         self.max_steps = self.steps_per_epoch * config.epochs
         seed_everything(config.seed)
         self.model = model.to(self.device)
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # fixed crop sizes: pick the fastest kernels once
         if self.device.type == "cuda" and config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = build_optimizer(model.parameter_groups(), config.optim)
@@ -193,6 +203,11 @@ class Trainer:
 
     def fit(self, resume: bool = True, stop_after: int | None = None) -> nn.Module:
         """Train to the end (or ``stop_after`` steps in total, for tests); returns the model."""
+        # Fixed crop sizes: cuDNN picks the fastest kernels once; the process's setting is put back after.
+        with cudnn_benchmark(self.device.type == "cuda"):
+            return self._fit(resume, stop_after)
+
+    def _fit(self, resume: bool, stop_after: int | None) -> nn.Module:
         if resume:
             self.try_resume()
         live = self._open_live()
@@ -210,8 +225,7 @@ class Trainer:
             for batch in self._loader(epoch, start_batch):
                 if self.step >= end:
                     break
-                batch["epoch"] = epoch  # 0-based; schedules inside a loss (e.g. MCIS's late terms) read it
-                pending.append((self.step, batch.get("id", "?"), self._train_step(self._to_device(batch))))
+                pending.append((self.step, batch.get("id", "?"), self._train_step(self._to_device(batch), epoch)))
                 self.step += 1
                 next(bar_iter, None)
                 logging_step = self.step % self.config.log_every == 0 or self.step == end
@@ -263,12 +277,12 @@ class Trainer:
         pending.clear()
         return totals
 
-    def _train_step(self, batch: dict) -> dict[str, torch.Tensor]:
+    def _train_step(self, batch: dict, epoch: int) -> dict[str, torch.Tensor]:
         scale = self.lr_scale(self.step // self.steps_per_epoch) if self.lr_scale is not None else 1.0
         set_scheduled_lr(self.optimizer, self.config.optim, self.step, self.max_steps, self.steps_per_epoch, scale)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=self.autocast_dtype is not None):
-            losses = self.loss_fn(self.train_model, batch)
+            losses = self.loss_fn(self.train_model, batch, epoch)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()

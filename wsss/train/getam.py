@@ -14,14 +14,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from wsss.config import CompletionParams, GetamMapParams, TrainGetamParams
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import apply_crop, crop_window, normalize, resize_long
 from wsss.errors import DataError
 from wsss.losses.getam import GetamLoss, lr_scale
 from wsss.models.getam import GetamSpec
+from wsss.params.getam import CompletionParams, GetamMapParams, TrainGetamParams
 from wsss.train.model_training import train_model
-
 
 
 class GetamItems:
@@ -70,11 +69,9 @@ def train_getam(index_dir: str | Path, params: TrainGetamParams, maps: GetamMapP
     dataset = Dataset(index_dir)
     spec = GetamSpec(params.encoder, tuple(dataset.class_names), params.features, params.depth)
 
-    def make_loss(model) -> GetamLoss:
-        return GetamLoss(params, maps, completion, model.encoder.mean, model.encoder.std)
-
     train_model(spec, params, lambda mean, std: GetamItems(str(index_dir), params, mean, std,
-                                                          str(saliency_dir) if saliency_dir else None), make_loss, out_path,
+                                                          str(saliency_dir) if saliency_dir else None),
+                GetamLoss(params, maps, completion), out_path,
                 work_dir, live_dir, what=f"GETAM ({spec.encoder}), classification only for {params.cls_epochs} epochs",
                 fingerprint_extra=(dataset.class_names, asdict(maps), asdict(completion)),
                 lr_scale=functools.partial(lr_scale, params=params))

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wsss.config import TrainMcisParams
 from wsss.data.class_index import ClassIndex
 from wsss.data.dataset import Dataset
 from wsss.data.transforms import color_jitter, square, to_tensor
-from wsss.losses.mcis import mcis_losses
+from wsss.losses.mcis import McisLoss
 from wsss.models.coattention import McisSpec
+from wsss.params.mcis import TrainMcisParams
 from wsss.train.model_training import train_model
 
 
@@ -54,9 +54,6 @@ def train_mcis(index_dir: str | Path, params: TrainMcisParams, out_path: str | P
     spec = McisSpec(params.backbone, dataset.num_classes - 1, params.output_stride, params.width,
                     tuple(dataset.class_names), params.head_std)
 
-    def loss_fn(net, batch):
-        return mcis_losses(net, batch, params.contrastive_from_epoch)
-
-    train_model(spec, params, lambda mean, std: PairItems(str(index_dir), params, mean, std), lambda model: loss_fn,
+    train_model(spec, params, lambda mean, std: PairItems(str(index_dir), params, mean, std), McisLoss(params.contrastive_from_epoch),
                 out_path, work_dir, live_dir, what=f"MCIS/{spec.backbone} (pairs)")
     return spec

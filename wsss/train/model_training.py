@@ -16,21 +16,22 @@ from typing import Callable
 
 from torch import nn
 
+from wsss.losses import TrainingLoss
 from wsss.models.zoo import build_model, save_model
 from wsss.train.engine import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
 
-def train_model(spec, params, make_items: Callable, make_loss: Callable, out_path: str | Path,
+def train_model(spec, params, make_items: Callable, loss: TrainingLoss, out_path: str | Path,
                 work_dir: str | Path, live_dir: str | Path | None = None, *, what: str,
                 fingerprint_extra: tuple = (), prepare_model: Callable[[nn.Module], None] | None = None,
                 lr_scale: Callable[[int], float] | None = None, extra: dict | None = None) -> Trainer:
     """Train a fresh network of ``spec``'s kind with ``params`` (a section with ``weights`` and
     ``engine``) and save it to ``out_path`` (main process).
 
-    ``make_items(mean, std)``: the picklable item maker (with ``ids``); ``make_loss(model)``: the loss
-    function; ``prepare_model(model)``: a seeded change to the fresh network; ``lr_scale(epoch)``: a
+    ``make_items(mean, std)``: the picklable item maker (with ``ids``); ``loss``: the method's
+    training loss; ``prepare_model(model)``: a seeded change to the fresh network; ``lr_scale(epoch)``: a
     factor on the scheduled LR. A saved state in ``work_dir`` is resumed only by a run with the same
     params, images, ``fingerprint_extra`` and project code.
     """
@@ -41,7 +42,7 @@ def train_model(spec, params, make_items: Callable, make_loss: Callable, out_pat
     items = make_items(model.backbone.mean, model.backbone.std)
     fingerprint = hashlib.sha256(
         repr((asdict(params), items.ids, *fingerprint_extra, project_code_digest())).encode()).hexdigest()
-    trainer = Trainer(model, make_loss(model), items, len(items.ids), params.engine, work_dir, live_dir,
+    trainer = Trainer(model, loss, items, len(items.ids), params.engine, work_dir, live_dir,
                       fingerprint=fingerprint, lr_scale=lr_scale)
     log.info("training %s on %d images for %d steps (device %s)", what, trainer.num_items, trainer.max_steps,
              trainer.device)

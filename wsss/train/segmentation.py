@@ -61,7 +61,7 @@ def train_segmenter(index_dir: str | Path, label_dir: str | Path, params: TrainS
             torch.nn.init.zeros_(model.classifier.bias)
 
     trainer = train_model(spec, params, lambda mean, std: SegmentationItems(str(index_dir), str(label_dir), params, mean, std),
-                          lambda model: segmentation_loss, out_path, work_dir, live_dir,
+                          segmentation_loss, out_path, work_dir, live_dir,
                           what=f"{spec.arch}/{spec.backbone} on pseudo labels", fingerprint_extra=(str(label_dir),),
                           prepare_model=start_classifier, extra={"labels": str(label_dir)})
     final, uniform = trainer.final_loss(), math.log(spec.num_classes)
