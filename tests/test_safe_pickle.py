@@ -6,19 +6,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tests.payload import MARKER_ENV, Payload
 from wsss import io
 from wsss.cli import app
 from wsss.errors import DataError
 from wsss.safe_pickle import load_npy_object
-
-MARKER_ENV = "WSSS_TEST_NPY_PAYLOAD_RAN"
-
-
-class Payload:
-    """Unpickling this runs ``exec``; the variable it sets proves that code ran."""
-
-    def __reduce__(self):
-        return (exec, (f"import os; os.environ[{MARKER_ENV!r}] = '1'",))
 
 
 @pytest.fixture()

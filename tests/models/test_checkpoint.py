@@ -5,6 +5,7 @@ import os
 import pytest
 import torch
 
+from tests.payload import MARKER_ENV, Payload
 from wsss.errors import CheckpointError
 from wsss.models.backbones import build_backbone
 from wsss.models.checkpoint import MODEL_FORMAT
@@ -16,15 +17,6 @@ from wsss.models.classifier import (
 )
 from wsss.models.weights import load_resnet38_weights
 from wsss.models.zoo import load_model, save_model
-
-MARKER_ENV = "WSSS_TEST_PAYLOAD_RAN"
-
-
-class Payload:
-    """Unpickling this runs ``exec`` through __reduce__; the variable it sets is the proof that code ran."""
-
-    def __reduce__(self):
-        return (exec, (f"import os; os.environ[{MARKER_ENV!r}] = '1'",))
 
 
 @pytest.fixture()
