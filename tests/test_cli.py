@@ -89,3 +89,26 @@ def test_a_missing_pipeline_package_is_one_line_naming_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dvclive", None)  # an import of a None entry raises ModuleNotFoundError
     with pytest.raises(WsssError, match=r"^logging training needs the dvclive package: pip install 'wsss\[pipeline\]'$"):
         import_pipeline_package("dvclive", "logging training")
+
+
+def test_option_defaults_are_the_params_defaults():
+    """Options that set a params field default to that field's default (defined once, in wsss.config)."""
+    import typer.main
+
+    from wsss.cli import app
+    from wsss.config import DemoConfig, InferSegParams, PrepareParams, VocSource
+
+    group = typer.main.get_command(app)
+    expected = {
+        ("data", "demo"): {"seed": DemoConfig().seed, "num_train": DemoConfig().num_train, "num_val": DemoConfig().num_val},
+        ("data", "voc"): {"labels_from": VocSource().labels_from, "holdout": VocSource().holdout,
+                          "empty_labels": PrepareParams().empty_labels, "bad_images": PrepareParams().bad_images},
+        ("data", "folder"): {"empty_labels": PrepareParams().empty_labels, "bad_images": PrepareParams().bad_images},
+        ("predict",): {name: getattr(InferSegParams(), name) for name in ("average", "flip", "crf", "crf_backend")},
+    }
+    for path, defaults in expected.items():
+        command = group
+        for name in path:
+            command = command.commands[name]
+        got = {p.name: p.default for p in command.params if p.name in defaults}
+        assert got == defaults, path

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from wsss.config import DemoConfig, InferSegParams, PrepareParams, VocSource
 from wsss.errors import WsssError
 
 app = typer.Typer(help="Weakly supervised semantic segmentation from image-level labels.", no_args_is_help=True)
@@ -32,13 +33,11 @@ def _setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug lo
 @data_app.command("demo")
 def data_demo(
     out: Path = typer.Argument(..., help="Index folder to write (the demo images go in OUT/demo)."),
-    seed: int = typer.Option(0, help="Random seed; the same seed gives byte-identical files."),
-    num_train: int = typer.Option(320, help="Training images."),
-    num_val: int = typer.Option(120, help="Validation images."),
+    seed: int = typer.Option(DemoConfig.seed, help="Random seed; the same seed gives byte-identical files."),
+    num_train: int = typer.Option(DemoConfig.num_train, help="Training images."),
+    num_val: int = typer.Option(DemoConfig.num_val, help="Validation images."),
 ) -> None:
     """Generate the embedded synthetic demo dataset in VOC layout and index it."""
-    from wsss.config import PrepareParams
-    from wsss.data.demo import DemoConfig
     from wsss.data.prepare import prepare_dataset
 
     try:
@@ -53,15 +52,13 @@ def data_voc(
     root: Path = typer.Argument(..., help="VOCdevkit/VOC2012 folder."),
     out: Path = typer.Argument(..., help="Index folder to write."),
     sbd_lists: Optional[Path] = typer.Option(None, help="Folder with SBD train.txt and val.txt."),
-    labels_from: str = typer.Option("auto", help="auto | xml | masks"),
-    empty_labels: str = typer.Option("drop", help="drop | error | keep"),
-    holdout: float = typer.Option(0.0, help="Without val.txt: fraction of train held out as val (by id hash)."),
-    bad_images: str = typer.Option("error", help="error | skip (drop unusable files and list them)."),
+    labels_from: str = typer.Option(VocSource.labels_from, help="auto | xml | masks"),
+    empty_labels: str = typer.Option(PrepareParams.empty_labels, help="drop | error | keep"),
+    holdout: float = typer.Option(VocSource.holdout, help="Without val.txt: fraction of train held out as val (by id hash)."),
+    bad_images: str = typer.Option(PrepareParams.bad_images, help="error | skip (drop unusable files and list them)."),
 ) -> None:
     """Index PASCAL VOC 2012 (+ SBD): train / val / train_aug lists and image-level labels; every image,
     mask and saliency map is decoded and checked first."""
-    from wsss.config import VocSource
-
     voc = VocSource(root=str(root), sbd_lists=str(sbd_lists or ""), labels_from=labels_from, holdout=holdout)
     sizes = _prepare(out, source="voc", voc=voc, empty_labels=empty_labels, bad_images=bad_images)
     typer.echo(f"VOC index written to {out}: {sizes}")
@@ -75,8 +72,8 @@ def data_folder(
     out: Path = typer.Argument(..., help="Index folder to write."),
     masks: Optional[Path] = typer.Option(None, help="Ground-truth label PNGs (for evaluation)."),
     saliency: Optional[Path] = typer.Option(None, help="Saliency PNGs."),
-    empty_labels: str = typer.Option("drop", help="drop | error | keep"),
-    bad_images: str = typer.Option("error", help="error | skip (drop unusable files and list them)."),
+    empty_labels: str = typer.Option(PrepareParams.empty_labels, help="drop | error | keep"),
+    bad_images: str = typer.Option(PrepareParams.bad_images, help="error | skip (drop unusable files and list them)."),
 ) -> None:
     """Index a custom dataset: images + CSV of labels + class names; every image, mask and saliency map
     is decoded and checked first."""
@@ -91,7 +88,7 @@ def data_folder(
 def _prepare(out: Path, **params) -> dict[str, int]:
     import dataclasses
 
-    from wsss.config import PrepareParams, from_dict
+    from wsss.config import from_dict
     from wsss.data.prepare import prepare_dataset
 
     try:
@@ -181,10 +178,10 @@ def predict(
     scales: str = typer.Option("auto", help="Comma-separated test scales; auto: SEAM's 0.5,0.75,1.0,1.25,1.5,1.75 "
                                "on a GPU, 1.0 on the CPU (6 scales + flip take ~11 s per photo there)."),
     sizes: str = typer.Option("", help="Comma-separated square test sizes instead of scales (GETAM: 256,320,480)."),
-    average: str = typer.Option("probs", help="probs (softmax per view, then mean) | logits (GETAM)."),
-    flip: bool = typer.Option(True, help="Average with the horizontally flipped view."),
-    crf: str = typer.Option("none", help="Dense-CRF post-processing: none | seam | irn | getam | mcis."),
-    crf_backend: str = typer.Option("pydensecrf", help="pydensecrf (C++, CPU) | torch (the same CRF; on the "
+    average: str = typer.Option(InferSegParams.average, help="probs (softmax per view, then mean) | logits (GETAM)."),
+    flip: bool = typer.Option(InferSegParams.flip, help="Average with the horizontally flipped view."),
+    crf: str = typer.Option(InferSegParams.crf, help="Dense-CRF post-processing: none | seam | irn | getam | mcis."),
+    crf_backend: str = typer.Option(InferSegParams.crf_backend, help="pydensecrf (C++, CPU) | torch (the same CRF; on the "
                                     "GPU when --device is one)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     alpha: float = typer.Option(0.5, help="Overlay opacity of the class colours."),
@@ -192,7 +189,7 @@ def predict(
                                  "upsampled: bounds memory (a 24-megapixel photo in under 4 GB on a CPU); 0 = full size."),
 ) -> None:
     """Segment images with a trained network: palette label PNGs plus colour overlays."""
-    from wsss.config import InferSegParams, RangeError
+    from wsss.config import RangeError
     from wsss.devices import resolve_device
     from wsss.models.deeplab import KIND as SEGMENTER
     from wsss.models.getam import KIND as GETAM
