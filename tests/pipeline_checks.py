@@ -1,5 +1,8 @@
-"""Data and checks shared by the miniature end-to-end pipeline tests."""
+"""Data, checks and the DVC runner shared by the miniature end-to-end pipeline tests."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +11,16 @@ from wsss import io
 from wsss.config import PrepareParams, from_dict
 from wsss.data.dataset import Dataset
 from wsss.data.prepare import prepare_dataset
+
+
+def dvc(workdir, *args) -> str:
+    """``dvc <args>`` in ``workdir``; its stdout, or a failed assertion showing its output."""
+    # Stage commands say `python`: the interpreter running the tests must be the one found first.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", PYTHONPATH=str(workdir), PATH=path)
+    result = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=workdir, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 def check_maps_and_labels(data: Path, cams: Path, labels: Path) -> None:

@@ -1,23 +1,15 @@
 """An edit reruns only the stages that run the edited code: checked with DVC itself on a copy of
 the three pipelines whose outputs are committed placeholders (no stage runs)."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.pipeline_checks import dvc
+
 REPO = Path(__file__).resolve().parent.parent
 PIPELINES = {"dvc.yaml": "seam", "pipelines/mcis/dvc.yaml": "mcis", "pipelines/getam/dvc.yaml": "getam"}
-
-
-def dvc(workdir: Path, *args: str) -> str:
-    env = dict(os.environ, DVC_NO_ANALYTICS="1")
-    result = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=workdir, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def stage_outs(work: Path) -> list[Path]:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from stages import deps
+from tests.pipeline_checks import dvc
 from wsss import io
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,15 +48,6 @@ def test_a_stage_depends_on_the_model_and_params_modules_of_its_own_method_only(
     assert not closure & {"wsss/models/affinity.py", "wsss/models/seam.py", "wsss/models/coattention.py",
                           "wsss/params/seam.py", "wsss/params/mcis.py"}
     assert "wsss/models" not in deps.code_deps("stages.eval_cam")
-
-
-def dvc(workdir, *args):
-    # Stage commands say `python`: the interpreter running the tests must be the one found first.
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = dict(os.environ, DVC_NO_ANALYTICS="1", PYTHONPATH=str(workdir), PATH=path)
-    result = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=workdir, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture
