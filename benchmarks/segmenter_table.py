@@ -6,6 +6,7 @@ labels as an oracle. Run from a prepared project (data/prepared, e.g. after `wss
     python benchmarks/segmenter_table.py gt ../shared/voc-sample/SegmentationClass engine.epochs=15
     python benchmarks/segmenter_table.py sal labels/sal engine.epochs=15 --classifier models/cls_seam.pt
     python benchmarks/segmenter_table.py sal labels/sal engine.epochs=15 --infer crf=irn   # same model, new test
+    python benchmarks/segmenter_table.py gt_rfs ../shared/voc-sample/SegmentationClass engine.epochs=15 repeat_threshold=0.2
 """
 
 from __future__ import annotations
@@ -42,31 +43,6 @@ def with_overrides(section: dict, overrides: list[str]) -> dict:
     return section
 
 
-def repeated_ids(ids: list[str], labels: np.ndarray, threshold: float) -> list[str]:
-    """Repeat-factor sampling (LVIS): a class in a fraction f of the images has factor max(1, √(t/f));
-    each image appears round(its classes' largest factor) times per epoch."""
-    frequency = labels.mean(0)
-    factor = np.maximum(1.0, np.sqrt(threshold / np.maximum(frequency, 1e-12)))
-    counts = [int(np.floor(factor[row].max(initial=1.0) + 0.5)) for row in labels]
-    return [image_id for image_id, n in zip(ids, counts) for _ in range(n)]
-
-
-def with_repeats(threshold: float) -> None:
-    """Train the segmenter on repeated ids (rare classes seen more often); a diagnostic, not a stage option."""
-    import wsss.train.segmentation as segmentation
-
-    class RepeatedItems(segmentation.SegmentationItems):
-        def __init__(self, index_dir, *args) -> None:
-            super().__init__(index_dir, *args)
-            dataset = Dataset(index_dir)
-            labels = np.array([dataset.labels(i) > 0 for i in self.ids])
-            repeated = repeated_ids(self.ids, labels, threshold)
-            print(f"repeat-factor sampling at t={threshold}: {len(self.ids)} images -> {len(repeated)} per epoch")
-            self.ids = repeated
-
-    segmentation.SegmentationItems = RepeatedItems
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("name", help="a folder under --out for this run's model")
@@ -75,8 +51,6 @@ def main() -> None:
     parser.add_argument("--classifier", default="", help="classifier model file for gated rows")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[0.3, 0.5])
     parser.add_argument("--infer", nargs="*", default=[], help="infer_seg keys for the test, e.g. crf=irn 'scales=[0.75,1,1.25]'")
-    parser.add_argument("--repeat-threshold", type=float, default=0.0,
-                        help="> 0: repeat-factor sampling of the training images at this threshold (LVIS's t)")
     parser.add_argument("--out", default="work/segmenter_table")
     args = parser.parse_args()
     document = read_params()
@@ -85,8 +59,6 @@ def main() -> None:
     run_dir = Path(args.out) / args.name
     model = run_dir / "model.pt"
     start = time.perf_counter()
-    if args.repeat_threshold > 0:
-        with_repeats(args.repeat_threshold)
     if not model.is_file():
         train_segmenter("data/prepared", args.labels, params, model, run_dir / "work")
         shutil.rmtree(run_dir / "work", ignore_errors=True)

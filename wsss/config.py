@@ -291,6 +291,9 @@ class TrainSegParams:
     scale_range: list[float] = ranged([0.5, 2.0], ">0")
     crop: int = ranged(321, ">=16")
     color_jitter: list[float] = ranged([0.3, 0.3, 0.3, 0.1], ">=0")
+    # > 0: repeat-factor sampling by the image labels (a class in fewer than this fraction of the images
+    # has its images repeated, LVIS); 0: each image once per epoch (SEAM)
+    repeat_threshold: float = ranged(0.0, "[0,1]")
     engine: EngineConfig = field(default_factory=lambda: EngineConfig(batch_size=10, optim=_segmentation_optim()))
 
 

@@ -34,6 +34,20 @@ class EpochBatches(torch.utils.data.Sampler):
         return self.batches_per_epoch() - self.start_batch
 
 
+def repeat_factor_ids(ids: Sequence[str], present: np.ndarray, threshold: float) -> list[str]:
+    """Repeat-factor sampling (Gupta et al., LVIS, CVPR 2019) over image-level labels: a class present in
+    a fraction f of the images gets the factor max(1, √(threshold / f)), and each image appears, in a
+    row, round(the largest factor of its classes) times per epoch (LVIS rounds stochastically; a fixed
+    count keeps the epoch's length and the run reproducible). ``present``: images × classes booleans."""
+    present = np.asarray(present, bool)
+    if present.shape[0] != len(ids):
+        raise ValueError(f"{present.shape[0]} label rows for {len(ids)} images")
+    frequency = present.mean(0) if len(ids) else np.zeros(present.shape[1])
+    factor = np.maximum(1.0, np.sqrt(threshold / np.maximum(frequency, 1e-12)))
+    counts = [int(np.floor(factor[row].max(initial=1.0) + 0.5)) for row in present]
+    return [image_id for image_id, count in zip(ids, counts) for _ in range(count)]
+
+
 class AugmentedDataset(TorchDataset):
     """Items are built by ``make(index, rng)`` with rng seeded from (seed, epoch, index)."""
 

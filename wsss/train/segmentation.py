@@ -16,6 +16,7 @@ from wsss.data.transforms import segmentation_augment
 from wsss.errors import DataError
 from wsss.losses.segmentation import segmentation_loss
 from wsss.models.deeplab import SegmenterSpec
+from wsss.train.data import repeat_factor_ids
 from wsss.train.model_training import train_model
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ class SegmentationItems:
         dataset = Dataset(index_dir)
         self.num_classes = dataset.num_classes
         self.ids = dataset.ids(params.split)
+        if params.repeat_threshold > 0:
+            present = np.array([dataset.labels(i) > 0 for i in self.ids]).reshape(len(self.ids), -1)
+            self.ids = repeat_factor_ids(self.ids, present, params.repeat_threshold)
         for image_id in self.ids[:1] + self.ids[-1:]:  # fail before training, not in a loader worker
             io.find_label_map(label_dir, image_id)
 
