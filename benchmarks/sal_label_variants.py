@@ -6,6 +6,7 @@ the `saliency` and map stages (e.g. the real-photo recipe's):
 
     python benchmarks/sal_label_variants.py                 # cams/seam, saliency/, split train
     python benchmarks/sal_label_variants.py --cams cams/cam --crf irn seam
+    python benchmarks/sal_label_variants.py --cams cams/seam cams/cam --crf   # both maps, averaged
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path.cwd()))
 from stages.common import read_params  # noqa: E402
-from wsss import io, metrics  # noqa: E402
+from wsss import metrics  # noqa: E402
 from wsss.config import SalientCamLabelsParams, from_dict  # noqa: E402
 from wsss.data.dataset import Dataset  # noqa: E402
 from wsss.palette import IGNORE_INDEX  # noqa: E402
 from wsss.refine.crf import CRF_PRESETS, dense_crf  # noqa: E402
-from wsss.refine.saliency_labels import salient_cam_label  # noqa: E402
+from wsss.refine.saliency_labels import MeanMaps, salient_cam_label  # noqa: E402
 
 
 def with_map_fallback(label: np.ndarray, maps: np.ndarray, classes: np.ndarray, saliency: np.ndarray,
@@ -54,14 +55,14 @@ def crf_relabelled(image: np.ndarray, label: np.ndarray, classes: np.ndarray, co
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cams", default="cams/seam")
+    parser.add_argument("--cams", nargs="+", default=["cams/seam"], help="map folders (several: averaged)")
     parser.add_argument("--saliency", default="saliency")
     parser.add_argument("--split", default="train")
     parser.add_argument("--crf", nargs="*", default=["irn"], help="CRF presets to try on top of the labels")
     args = parser.parse_args()
     params = from_dict(SalientCamLabelsParams, read_params().get("sal_labels", {}))
     dataset = Dataset("data/prepared", args.saliency)
-    reader = io.CamShardReader(args.cams)
+    reader = MeanMaps(args.cams)
     c = dataset.num_classes
     rows: dict[str, np.ndarray] = {}
 

@@ -210,7 +210,8 @@ class SaliencyParams:
 @params_class
 class SalientCamLabelsParams:
     """Saliency-guided pseudo labels from any method's maps (see wsss.refine.saliency_labels)."""
-    cams: str = "seam"              # the maps: cams/<cams> (seam | cam)
+    # the maps: cams/<name> of each (seam | cam); several are min-max normalised and averaged
+    cams: list[Literal["seam", "cam"]] = field(default_factory=lambda: ["seam"])
     split: str = "train"
     workers: int = ranged(0, ">=0")
     foreground: float = ranged(0.5, "[0,1]")  # saliency ≥ this: an object, its class from the maps

@@ -1,10 +1,13 @@
 """Saliency-guided labels from any method's maps: saliency says where, the maps say which."""
 
 import numpy as np
+import pytest
 
+from wsss import io
 from wsss.config import SalientCamLabelsParams
+from wsss.errors import DataError
 from wsss.palette import IGNORE_INDEX
-from wsss.refine.saliency_labels import salient_cam_label
+from wsss.refine.saliency_labels import MeanMaps, run_salient_cam_labels, salient_cam_label
 
 P = SalientCamLabelsParams(foreground=0.5, background=0.3, confident_map=0.9, min_map=0.05)
 
@@ -32,3 +35,57 @@ def test_a_confident_map_above_one_never_overrides_saliency():
     label = salient_cam_label(maps, np.array([0]), np.array([[0.0, 1.0]], np.float32),
                               SalientCamLabelsParams(confident_map=1.1))
     np.testing.assert_array_equal(label[0], [0, 1])
+
+
+def write_maps(root, maps_by_id: dict, classes) -> None:
+    with io.CamShardWriter(root, 1) as writer:
+        for image_id, maps in maps_by_id.items():
+            writer.write(image_id, classes, maps)
+
+
+def test_one_folder_reads_as_stored_and_several_average_their_normalised_maps(tmp_path):
+    seam = np.array([[[0.0, 0.5, 1.0]], [[0.2, 0.2, 0.6]]], np.float32)     # 2 classes, 1×3 maps
+    cam = np.array([[[0.0, 0.25, 0.5]], [[0.0, 0.0, 0.0]]], np.float32)
+    write_maps(tmp_path / "seam", {"a": seam}, [1, 4])
+    write_maps(tmp_path / "cam", {"a": cam}, [1, 4])
+    classes, maps = MeanMaps([tmp_path / "seam"]).read("a")
+    np.testing.assert_array_equal(classes, [1, 4])
+    np.testing.assert_allclose(maps, seam, atol=1e-3)                       # as stored (float16)
+    classes, maps = MeanMaps([tmp_path / "seam", tmp_path / "cam"]).read("a")
+    # per class and folder (x − min) / (max − min): seam [0, .5, 1], [0, 0, 1]; cam [0, .5, 1], [0, 0, 0]
+    np.testing.assert_allclose(maps, [[[0.0, 0.5, 1.0]], [[0.0, 0.0, 0.5]]], atol=1e-3)
+
+
+def test_folders_with_other_classes_for_an_image_are_refused_by_name(tmp_path):
+    write_maps(tmp_path / "seam", {"a": np.ones((1, 2, 2), np.float32)}, [1])
+    write_maps(tmp_path / "cam", {"a": np.ones((1, 2, 2), np.float32)}, [2])
+    with pytest.raises(DataError, match=r"cam: image 'a' has maps of classes \[2\]"):
+        MeanMaps([tmp_path / "seam", tmp_path / "cam"]).read("a")
+
+
+def test_sal_labels_from_two_folders_follow_the_rule_on_the_mean(tmp_path):
+    from tests.pipeline_checks import tiny_demo
+    from wsss.data.dataset import Dataset
+
+    data = tiny_demo(tmp_path / "data")
+    dataset = Dataset(data)
+    rng = np.random.default_rng(0)
+    folders = {}
+    for name in ("seam", "cam"):
+        maps = {}
+        for image_id in dataset.ids("train"):
+            h, w = dataset.read_mask(image_id).shape
+            maps[image_id] = rng.random((int(dataset.labels(image_id).sum()), h, w)).astype(np.float32)
+        with io.CamShardWriter(tmp_path / name, 1) as writer:
+            for image_id, m in maps.items():
+                writer.write(image_id, np.flatnonzero(dataset.labels(image_id)), m)
+        folders[name] = tmp_path / name
+    params = SalientCamLabelsParams(workers=1)
+    count = run_salient_cam_labels(data, [folders["seam"], folders["cam"]], params, tmp_path / "out")
+    assert count == len(dataset.ids("train"))
+    both = MeanMaps([folders["seam"], folders["cam"]])
+    for image_id in dataset.ids("train"):
+        classes, maps = both.read(image_id)
+        saliency = dataset.read_saliency(image_id, maps.shape[1:])
+        written = io.read_label_png(io.find_label_map(tmp_path / "out", image_id), dataset.num_classes)
+        np.testing.assert_array_equal(written, salient_cam_label(maps, classes, saliency, params))

@@ -53,11 +53,36 @@ def saliency_pseudo_label(maps: np.ndarray, classes: np.ndarray, saliency: np.nd
     return label
 
 
-def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str, make_label,
+class MeanMaps:
+    """The maps of one or several folders of the same images, read as one: from several folders each
+    class's map is min–max normalised per folder, then averaged (methods whose maps err in different
+    places: the CAM baseline covers people that SEAM's maps give to the animal beside them); from one
+    folder, the maps as stored."""
+
+    def __init__(self, roots: Sequence[str | Path]) -> None:
+        if not roots:
+            raise ValueError("no map folder to read")
+        self.readers = [io.CamShardReader(root) for root in roots]
+
+    def read(self, image_id: str) -> tuple[np.ndarray, np.ndarray]:
+        classes, maps = self.readers[0].read(image_id)
+        if len(self.readers) == 1:
+            return classes, maps
+        total = np.stack([minmax(m) for m in maps]) if len(maps) else maps
+        for reader in self.readers[1:]:
+            other_classes, other = reader.read(image_id)
+            if not np.array_equal(other_classes, classes) or other.shape != maps.shape:
+                raise DataError(f"{reader.root}: image {image_id!r} has maps of classes {other_classes.tolist()} "
+                                f"{other.shape[1:]}, {self.readers[0].root} of {classes.tolist()} {maps.shape[1:]}")
+            total += np.stack([minmax(m) for m in other]) if len(other) else other
+        return classes, total / len(self.readers)
+
+
+def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dirs: Sequence[str], out_dir: str, make_label,
                   saliency_dir: str | None = None) -> int:
     single_threaded_worker()
     dataset = Dataset(index_dir, saliency_dir)
-    reader = io.CamShardReader(cam_dir)
+    reader = MeanMaps(cam_dirs)
     for image_id in ids:
         classes, maps = reader.read(image_id)
         saliency = dataset.read_saliency(image_id, maps.shape[1:])
@@ -65,17 +90,20 @@ def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dir: str, out_dir: str
     return len(ids)
 
 
-def write_saliency_labels(index_dir: str | Path, cam_dir: str | Path, out_dir: str | Path, split: str, workers: int,
-                          make_label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+def write_saliency_labels(index_dir: str | Path, cam_dir: str | Path | Sequence[str | Path], out_dir: str | Path,
+                          split: str, workers: int, make_label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
                           saliency_dir: str | Path | None = None) -> int:
-    """Label PNGs of a split from stored maps and the saliency maps (``saliency_dir``, the saliency
-    stage's folder, or else the data's own): ``make_label(maps, classes, saliency in [0, 1])`` (a
-    picklable function) makes each one, in parallel processes."""
+    """Label PNGs of a split from stored maps (one folder, or several read as :class:`MeanMaps`) and the
+    saliency maps (``saliency_dir``, the saliency stage's folder, or else the data's own):
+    ``make_label(maps, classes, saliency in [0, 1])`` (a picklable function) makes each one, in parallel
+    processes."""
+    cam_dirs = [str(cam_dir)] if isinstance(cam_dir, (str, Path)) else [str(d) for d in cam_dir]
+    MeanMaps(cam_dirs)   # a missing folder fails here, before any process starts
     dataset = Dataset(index_dir, saliency_dir)
     if not dataset.has_saliency:
         raise DataError(f"{index_dir}: the dataset has no saliency maps (prepare.*.saliency); these labels need them")
     ids = io.sorted_by_shard(dataset.ids(split), shard_count(len(dataset.ids(split))))
-    fn = functools.partial(_labels_chunk, index_dir=str(index_dir), cam_dir=str(cam_dir), out_dir=str(out_dir),
+    fn = functools.partial(_labels_chunk, index_dir=str(index_dir), cam_dirs=cam_dirs, out_dir=str(out_dir),
                            make_label=make_label, saliency_dir=str(saliency_dir) if saliency_dir else None)
     return sum(parallel_imap(fn, chunked(ids, 16), workers, desc="saliency labels", unit="img", count_elements=True))
 
@@ -113,7 +141,7 @@ def salient_cam_label(maps: np.ndarray, classes: np.ndarray, saliency: np.ndarra
     return label
 
 
-def run_salient_cam_labels(index_dir: str | Path, cam_dir: str | Path, params: SalientCamLabelsParams,
+def run_salient_cam_labels(index_dir: str | Path, cam_dirs: Sequence[str | Path], params: SalientCamLabelsParams,
                            out_dir: str | Path, saliency_dir: str | Path | None = None) -> int:
     make_label = functools.partial(salient_cam_label, params=params)
-    return write_saliency_labels(index_dir, cam_dir, out_dir, params.split, params.workers, make_label, saliency_dir)
+    return write_saliency_labels(index_dir, cam_dirs, out_dir, params.split, params.workers, make_label, saliency_dir)
