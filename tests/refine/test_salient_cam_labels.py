@@ -89,3 +89,16 @@ def test_sal_labels_from_two_folders_follow_the_rule_on_the_mean(tmp_path):
         saliency = dataset.read_saliency(image_id, maps.shape[1:])
         written = io.read_label_png(io.find_label_map(tmp_path / "out", image_id), dataset.num_classes)
         np.testing.assert_array_equal(written, salient_cam_label(maps, classes, saliency, params))
+
+
+@pytest.mark.parametrize("cams", [[], ["seam", "seam"]])
+def test_the_stage_refuses_no_or_repeated_map_folders_before_reading_any(tmp_path, monkeypatch, cams):
+    import yaml
+
+    from stages import sal_labels
+    from wsss.errors import ConfigError
+
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"sal_labels": {"cams": cams}}))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="sal_labels.cams"):
+        sal_labels.run()
