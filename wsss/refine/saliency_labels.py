@@ -68,14 +68,18 @@ class MeanMaps:
         classes, maps = self.readers[0].read(image_id)
         if len(self.readers) == 1:
             return classes, maps
-        total = np.stack([minmax(m) for m in maps]) if len(maps) else maps
+        total = _per_class_minmax(maps)
         for reader in self.readers[1:]:
             other_classes, other = reader.read(image_id)
             if not np.array_equal(other_classes, classes) or other.shape != maps.shape:
                 raise DataError(f"{reader.root}: image {image_id!r} has maps of classes {other_classes.tolist()} "
                                 f"{other.shape[1:]}, {self.readers[0].root} of {classes.tolist()} {maps.shape[1:]}")
-            total += np.stack([minmax(m) for m in other]) if len(other) else other
+            total += _per_class_minmax(other)
         return classes, total / len(self.readers)
+
+
+def _per_class_minmax(maps: np.ndarray) -> np.ndarray:
+    return np.array([minmax(m) for m in maps], np.float32).reshape(maps.shape)
 
 
 def _labels_chunk(ids: Sequence[str], index_dir: str, cam_dirs: Sequence[str], out_dir: str, make_label,
