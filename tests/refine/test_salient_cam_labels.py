@@ -37,10 +37,11 @@ def test_a_confident_map_above_one_never_overrides_saliency():
     np.testing.assert_array_equal(label[0], [0, 1])
 
 
-def write_maps(root, maps_by_id: dict, classes) -> None:
+def write_maps(root, maps_by_id: dict, classes=None) -> None:
+    """One shard of maps; ``maps_by_id`` values are maps (of ``classes``) or (classes, maps) pairs."""
     with io.CamShardWriter(root, 1) as writer:
         for image_id, maps in maps_by_id.items():
-            writer.write(image_id, classes, maps)
+            writer.write(image_id, *((classes, maps) if classes is not None else maps))
 
 
 def test_one_folder_reads_as_stored_and_several_average_their_normalised_maps(tmp_path):
@@ -74,11 +75,10 @@ def test_sal_labels_from_two_folders_follow_the_rule_on_the_mean(tmp_path):
     for name in ("seam", "cam"):
         maps = {}
         for image_id in dataset.ids("train"):
+            present = np.flatnonzero(dataset.labels(image_id))
             h, w = dataset.read_mask(image_id).shape
-            maps[image_id] = rng.random((int(dataset.labels(image_id).sum()), h, w)).astype(np.float32)
-        with io.CamShardWriter(tmp_path / name, 1) as writer:
-            for image_id, m in maps.items():
-                writer.write(image_id, np.flatnonzero(dataset.labels(image_id)), m)
+            maps[image_id] = (present, rng.random((len(present), h, w)).astype(np.float32))
+        write_maps(tmp_path / name, maps)
         folders[name] = tmp_path / name
     params = SalientCamLabelsParams(workers=1)
     count = run_salient_cam_labels(data, [folders["seam"], folders["cam"]], params, tmp_path / "out")
